@@ -1,0 +1,166 @@
+/// Allocation-free SIMD loops over raw `Float` buffers: the building blocks of the element-wise
+/// tensor kernels. Each processes 16 lanes at a time and finishes with a scalar tail.
+public enum VectorKernels {
+    public typealias V = SIMD16<Float>
+
+    @inline(__always) @usableFromInline
+    static func load(_ p: UnsafePointer<Float>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+
+    @inline(__always) @usableFromInline
+    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+
+    /// `out[i] = f(a[i])` with a SIMD body and a scalar tail. `out` may equal `a`.
+    @inlinable @inline(__always)
+    public static func map(
+        _ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
+        _ simd: (V) -> V, _ scalar: (Float) -> Float
+    ) {
+        var i = 0
+        while i + 16 <= n { store(simd(load(a + i)), out + i); i += 16 }
+        while i < n { out[i] = scalar(a[i]); i += 1 }
+    }
+
+    /// `out[i] = f(a[i], b[i])` with a SIMD body and a scalar tail. `out` may equal `a` or `b`.
+    @inlinable @inline(__always)
+    public static func zip(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
+        _ simd: (V, V) -> V, _ scalar: (Float, Float) -> Float
+    ) {
+        var i = 0
+        while i + 16 <= n { store(simd(load(a + i), load(b + i)), out + i); i += 16 }
+        while i < n { out[i] = scalar(a[i], b[i]); i += 1 }
+    }
+
+    /// `out[i] = f(a[i], b[i], c[i])`.
+    @inlinable @inline(__always)
+    public static func zip3(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, _ n: Int,
+        _ simd: (V, V, V) -> V, _ scalar: (Float, Float, Float) -> Float
+    ) {
+        var i = 0
+        while i + 16 <= n { store(simd(load(a + i), load(b + i), load(c + i)), out + i); i += 16 }
+        while i < n { out[i] = scalar(a[i], b[i], c[i]); i += 1 }
+    }
+
+    /// `y[i] += x[i]`.
+    @inlinable
+    public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        zip(x, y, y, n, { $0 + $1 }, { $0 + $1 })
+    }
+
+    /// `y[i] += alpha * x[i]`.
+    @inlinable
+    public static func addScaled(_ x: UnsafePointer<Float>, _ alpha: Float, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let va = V(repeating: alpha)
+        zip(x, y, y, n, { $1 + va * $0 }, { $1 + alpha * $0 })
+    }
+
+    /// `x[i] *= alpha`.
+    @inlinable
+    public static func scale(_ x: UnsafeMutablePointer<Float>, _ alpha: Float, _ n: Int) {
+        let va = V(repeating: alpha)
+        map(x, x, n, { $0 * va }, { $0 * alpha })
+    }
+
+    /// The sum of `n` elements (four SIMD accumulators, so the reduction vectorises).
+    @inlinable
+    public static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        var i = 0
+        while i + 64 <= n {
+            a0 += load(x + i); a1 += load(x + i + 16); a2 += load(x + i + 32); a3 += load(x + i + 48)
+            i += 64
+        }
+        while i + 16 <= n { a0 += load(x + i); i += 16 }
+        var s = ((a0 + a1) + (a2 + a3)).sum()
+        while i < n { s += x[i]; i += 1 }
+        return s
+    }
+
+    /// The dot product of `n` elements.
+    @inlinable
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+        var i = 0
+        while i + 64 <= n {
+            a0 += load(x + i) * load(y + i)
+            a1 += load(x + i + 16) * load(y + i + 16)
+            a2 += load(x + i + 32) * load(y + i + 32)
+            a3 += load(x + i + 48) * load(y + i + 48)
+            i += 64
+        }
+        while i + 16 <= n { a0 += load(x + i) * load(y + i); i += 16 }
+        var s = ((a0 + a1) + (a2 + a3)).sum()
+        while i < n { s += x[i] * y[i]; i += 1 }
+        return s
+    }
+
+    /// The largest of `n > 0` elements.
+    @inlinable
+    public static func max(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var m = x[0]
+        var i = 0
+        if n >= 16 {
+            var vm = load(x)
+            i = 16
+            while i + 16 <= n { vm = pointwiseMax(vm, load(x + i)); i += 16 }
+            m = vm.max()
+        }
+        while i < n { m = Swift.max(m, x[i]); i += 1 }
+        return m
+    }
+
+    // MARK: vectorised transcendental functions
+
+    /// `e^x` for 16 lanes: range reduction to `x = n·ln2 + r`, a degree-6 polynomial for `e^r`,
+    /// and `2^n` assembled in the exponent bits. Relative error below 2e-7 on [-87, 88];
+    /// inputs below -87 give 0, above 88 give +inf.
+    @inlinable @inline(__always)
+    public static func exp(_ x: V) -> V {
+        let hi = V(repeating: 88.3762626647949)
+        let lo = V(repeating: -87.3365478515625)
+        var v = pointwiseMin(pointwiseMax(x, lo), hi)
+        let n = (v * V(repeating: 1.44269504088896341)).rounded(.toNearestOrEven)
+        v = v - n * V(repeating: 0.693359375) - n * V(repeating: -2.12194440e-4)
+        var p = V(repeating: 1.9875691500e-4)
+        p = p * v + V(repeating: 1.3981999507e-3)
+        p = p * v + V(repeating: 8.3334519073e-3)
+        p = p * v + V(repeating: 4.1665795894e-2)
+        p = p * v + V(repeating: 1.6666665459e-1)
+        p = p * v + V(repeating: 5.0000001201e-1)
+        let r = p * v * v + v + V(repeating: 1)
+        let bits = (SIMD16<Int32>(n) &+ SIMD16<Int32>(repeating: 127)) &<< SIMD16<Int32>(repeating: 23)
+        var result = r * unsafeBitCast(bits, to: V.self)
+        result.replace(with: V(repeating: 0), where: x .< lo)
+        result.replace(with: V(repeating: .infinity), where: x .> hi)
+        return result
+    }
+
+    /// The logistic function `1 / (1 + e^-x)` for 16 lanes.
+    @inlinable @inline(__always)
+    public static func sigmoid(_ x: V) -> V {
+        V(repeating: 1) / (V(repeating: 1) + exp(-x))
+    }
+
+    /// `tanh(x)` for 16 lanes, as `1 - 2 / (e^{2x} + 1)` with the input clamped where tanh is ±1 in Float.
+    @inlinable @inline(__always)
+    public static func tanh(_ x: V) -> V {
+        let c = pointwiseMin(pointwiseMax(x, V(repeating: -9)), V(repeating: 9))
+        let e = exp(c + c)
+        return (e - V(repeating: 1)) / (e + V(repeating: 1))
+    }
+}
+
+import Foundation
+
+/// Scalar counterparts of the SIMD functions, used in loop tails so both paths agree closely.
+@usableFromInline enum ScalarMath {
+    @inlinable @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+    @inlinable @inline(__always) static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
+    @inlinable @inline(__always) static func exp(_ x: Float) -> Float { Foundation.exp(x) }
+}
