@@ -1,5 +1,17 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
+
+// Hot SIMD kernels (embedding gathers, Adam, exp/softmax) are 1.7× faster with AVX2 + FMA than on
+// the baseline x86-64 target, where `SIMD16<Float>` is split into four SSE registers. Every x86-64
+// server CPU since 2013 (Intel Haswell, AMD Excavator/Zen) has them. Set STARLING_PORTABLE=1 when
+// building for an older CPU.
+#if arch(x86_64)
+let cpuFlags: [SwiftSetting] = ProcessInfo.processInfo.environment["STARLING_PORTABLE"] == nil
+    ? [.unsafeFlags(["-target-cpu", "haswell"])] : []
+#else
+let cpuFlags: [SwiftSetting] = []
+#endif
 
 let package = Package(
     name: "Starling",
@@ -20,16 +32,17 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "StarlingTensor", dependencies: ["CBLAS"]),
-        .target(name: "StarlingData", dependencies: ["StarlingTensor"]),
-        .target(name: "StarlingModels", dependencies: ["StarlingTensor", "StarlingData"]),
-        .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingModels"]),
+        .target(name: "StarlingTensor", dependencies: ["CBLAS"], swiftSettings: cpuFlags),
+        .target(name: "StarlingData", dependencies: ["StarlingTensor"], swiftSettings: cpuFlags),
+        .target(name: "StarlingModels", dependencies: ["StarlingTensor", "StarlingData"], swiftSettings: cpuFlags),
+        .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingModels"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "starling",
             dependencies: [
                 "StarlingTensor", "StarlingData", "StarlingModels", "StarlingEval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: cpuFlags
         ),
         .testTarget(name: "StarlingTensorTests", dependencies: ["StarlingTensor"]),
         .testTarget(name: "StarlingDataTests", dependencies: ["StarlingData"]),

@@ -108,24 +108,66 @@ public enum VectorKernels {
         if n >= 16 {
             var vm = load(x)
             i = 16
-            while i + 16 <= n { vm = pointwiseMax(vm, load(x + i)); i += 16 }
+            while i + 16 <= n { vm = maximum(vm, load(x + i)); i += 16 }
             m = vm.max()
         }
         while i < n { m = Swift.max(m, x[i]); i += 1 }
         return m
     }
 
-    // MARK: vectorised transcendental functions
+    // MARK: vectorised functions
+    //
+    // On the default x86-64 target the standard library's SIMD `pointwiseMin/Max`, `squareRoot()`
+    // and `rounded()` become one scalar (often libm) call per lane; `replacing(with:where:)`,
+    // comparisons, arithmetic and wrapping integer operations do vectorise. These kernels use only
+    // the latter.
 
-    /// `e^x` for 16 lanes: range reduction to `x = n·ln2 + r`, a degree-6 polynomial for `e^r`,
-    /// and `2^n` assembled in the exponent bits. Relative error below 2e-7 on [-87, 88];
-    /// inputs below -87 give 0, above 88 give +inf.
+    /// The lane-wise maximum.
+    @inlinable @inline(__always)
+    public static func maximum(_ a: V, _ b: V) -> V { a.replacing(with: b, where: a .< b) }
+
+    /// The lane-wise minimum.
+    @inlinable @inline(__always)
+    public static func minimum(_ a: V, _ b: V) -> V { a.replacing(with: b, where: b .< a) }
+
+    /// `x` clamped to `[lo, hi]`.
+    @inlinable @inline(__always)
+    public static func clamp(_ x: V, _ lo: V, _ hi: V) -> V {
+        x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
+    }
+
+    /// `1/√x` for positive lanes: a bit-level first guess refined by three Newton steps
+    /// (relative error below 3e-7).
+    @inlinable @inline(__always)
+    public static func reciprocalSquareRoot(_ x: V) -> V {
+        typealias I = SIMD16<Int32>
+        var y = unsafeBitCast(I(repeating: 0x5F37_5A86) &- (unsafeBitCast(x, to: I.self) &>> I(repeating: 1)), to: V.self)
+        let h = x * V(repeating: 0.5), th = V(repeating: 1.5)
+        y = y * (th - h * y * y)
+        y = y * (th - h * y * y)
+        y = y * (th - h * y * y)
+        return y
+    }
+
+    /// `√x` for non-negative lanes (relative error below 3e-7; exactly 0 at 0).
+    @inlinable @inline(__always)
+    public static func squareRoot(_ x: V) -> V {
+        (x * reciprocalSquareRoot(x)).replacing(with: 0, where: x .== 0)
+    }
+
+    /// `e^x` for 16 lanes: range reduction to `x = n·ln2 + r` (the rounding of `n` done by adding
+    /// 1.5·2²³, which leaves the integer in the low mantissa bits), a degree-6 polynomial for `e^r`,
+    /// and `2^n` assembled in the exponent bits. Relative error below 2e-7 on [-87, 88]; inputs below
+    /// -87 give 0, above 88 give +inf.
     @inlinable @inline(__always)
     public static func exp(_ x: V) -> V {
+        typealias I = SIMD16<Int32>
         let hi = V(repeating: 88.3762626647949)
         let lo = V(repeating: -87.3365478515625)
-        var v = pointwiseMin(pointwiseMax(x, lo), hi)
-        let n = (v * V(repeating: 1.44269504088896341)).rounded(.toNearestOrEven)
+        var v = clamp(x, lo, hi)
+        let magic = V(repeating: 12_582_912)
+        let t = v * V(repeating: 1.44269504088896341) + magic
+        let n = t - magic
         v = v - n * V(repeating: 0.693359375) - n * V(repeating: -2.12194440e-4)
         var p = V(repeating: 1.9875691500e-4)
         p = p * v + V(repeating: 1.3981999507e-3)
@@ -134,8 +176,8 @@ public enum VectorKernels {
         p = p * v + V(repeating: 1.6666665459e-1)
         p = p * v + V(repeating: 5.0000001201e-1)
         let r = p * v * v + v + V(repeating: 1)
-        let bits = (SIMD16<Int32>(n) &+ SIMD16<Int32>(repeating: 127)) &<< SIMD16<Int32>(repeating: 23)
-        var result = r * unsafeBitCast(bits, to: V.self)
+        let k = unsafeBitCast(t, to: I.self) &- I(repeating: 0x4B40_0000)
+        var result = r * unsafeBitCast((k &+ I(repeating: 127)) &<< I(repeating: 23), to: V.self)
         result.replace(with: V(repeating: 0), where: x .< lo)
         result.replace(with: V(repeating: .infinity), where: x .> hi)
         return result
@@ -147,10 +189,10 @@ public enum VectorKernels {
         V(repeating: 1) / (V(repeating: 1) + exp(-x))
     }
 
-    /// `tanh(x)` for 16 lanes, as `1 - 2 / (e^{2x} + 1)` with the input clamped where tanh is ±1 in Float.
+    /// `tanh(x)` for 16 lanes, as `(e^{2x} - 1) / (e^{2x} + 1)` with the input clamped where tanh is ±1 in Float.
     @inlinable @inline(__always)
     public static func tanh(_ x: V) -> V {
-        let c = pointwiseMin(pointwiseMax(x, V(repeating: -9)), V(repeating: 9))
+        let c = clamp(x, V(repeating: -9), V(repeating: 9))
         let e = exp(c + c)
         return (e - V(repeating: 1)) / (e + V(repeating: 1))
     }

@@ -101,8 +101,14 @@ struct CheckpointTests {
 
     func runPython(_ script: String, arguments: [String]) throws -> String {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
+        // scripts/test.sh points STARLING_PYTHON at a Python with numpy and safetensors.
+        if let python = ProcessInfo.processInfo.environment["STARLING_PYTHON"] {
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = ["-c", script] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", script] + arguments
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -34,21 +34,26 @@ public struct SparseRows: Sendable {
     public func coalesced() -> SparseRows {
         let n = indices.count
         if n == 0 { return self }
-        var order = Array(0..<n)
-        let idx = indices
-        // Stable: ties keep their original order, so summation order is fixed.
-        order.sort { idx[$0] != idx[$1] ? idx[$0] < idx[$1] : $0 < $1 }
+        // Sort (row, position) packed in one integer: fast, and positions keep duplicates in their
+        // original order, so the summation order is fixed.
+        var keys = [UInt64](repeating: 0, count: n)
+        for (k, i) in indices.enumerated() { keys[k] = UInt64(UInt32(bitPattern: i)) << 32 | UInt64(k) }
+        keys.sort()
         var unique: [Int32] = []
         unique.reserveCapacity(n)
-        for i in order where unique.last != idx[i] { unique.append(idx[i]) }
+        for key in keys {
+            let row = Int32(bitPattern: UInt32(key >> 32))
+            if unique.last != row { unique.append(row) }
+        }
         let w = width
         var out = Tensor(shape: [unique.count, w])
         let src = values.readPointer, dst = out.writePointer()
         var u = -1
         var last: Int32 = -1
-        for i in order {
-            if idx[i] != last { u += 1; last = idx[i] }
-            VectorKernels.add(src + i * w, into: dst + u * w, w)
+        for key in keys {
+            let row = Int32(bitPattern: UInt32(key >> 32))
+            if row != last { u += 1; last = row }
+            VectorKernels.add(src + Int(key & 0xFFFF_FFFF) * w, into: dst + u * w, w)
         }
         return SparseRows(indices: unique, values: out, tableRows: tableRows)
     }

@@ -6,7 +6,7 @@ extension Variable {
     /// `max(x, 0)` element-wise.
     public func relu() -> Variable {
         let zero = V(repeating: 0)
-        let out = value.map { pointwiseMax($0, zero) } scalar: { Swift.max($0, 0) }
+        let out = value.map { $0.replacing(with: zero, where: $0 .< zero) } scalar: { Swift.max($0, 0) }
         let i = id
         return unary(out) { g, sink in
             var gx = Tensor(uninitializedShape: g.shape)

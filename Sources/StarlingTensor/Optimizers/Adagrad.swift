@@ -2,6 +2,7 @@
 /// added to the gradient. Sparse gradients update only the touched rows of `p` and `G`.
 public final class Adagrad: Optimizer {
     public var learningRate: Float
+    public var threadCount = Parallel.coreCount
     public let epsilon: Float
     public let weightDecay: Float
     public let initialAccumulator: Float
@@ -17,17 +18,30 @@ public final class Adagrad: Optimizer {
 
     public func step(_ parameters: [Parameter], gradients: Gradients) {
         let lr = learningRate, eps = epsilon, wd = weightDecay
-        for parameter in parameters where parameter.hasGradient(in: gradients) {
-            if slots.prepare(parameter, count: 1) == 1 && initialAccumulator != 0 {
-                let a = slots.pointers(parameter)[0]
-                a.update(repeating: initialAccumulator, count: parameter.value.count)
+        applySegments(parameters, gradients) { parameter, values in
+            let (state, t) = slots.prepare(parameter, count: 1)
+            let accumulator = state[0]
+            if t == 1 && initialAccumulator != 0 {
+                accumulator.base.update(repeating: initialAccumulator, count: parameter.value.count)
             }
-            let acc = slots.pointers(parameter)[0]
-            forEachSegment(parameter, gradients) { p, g, off, n in
-                for i in 0..<n {
-                    let gi = g[i] + wd * p[off + i]
-                    acc[off + i] += gi * gi
-                    p[off + i] -= lr * gi / (acc[off + i].squareRoot() + eps)
+            return { off, g, n in
+                typealias V = SIMD16<Float>
+                let p = values.base + off, a = accumulator.base + off
+                let (vwd, vlr, veps) = (V(repeating: wd), V(repeating: lr), V(repeating: eps))
+                var i = 0
+                while i + 16 <= n {
+                    var pv = VectorKernels.load(p + i)
+                    let gv = VectorKernels.load(g + i) + vwd * pv
+                    let av = VectorKernels.load(a + i) + gv * gv
+                    pv = pv - vlr * gv / (VectorKernels.squareRoot(av) + veps)
+                    VectorKernels.store(av, a + i); VectorKernels.store(pv, p + i)
+                    i += 16
+                }
+                while i < n {
+                    let gi = g[i] + wd * p[i]
+                    a[i] += gi * gi
+                    p[i] -= lr * gi / (a[i].squareRoot() + eps)
+                    i += 1
                 }
             }
         }

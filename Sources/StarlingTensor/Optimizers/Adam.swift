@@ -1,3 +1,5 @@
+import Foundation
+
 /// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019).
 ///
 /// `m ← β₁m + (1-β₁)g;  v ← β₂v + (1-β₂)g²;  p ← p - lr·(m/(1-β₁ᵗ)) / (√(v/(1-β₂ᵗ)) + ε)`.
@@ -7,6 +9,7 @@
 /// `p`, `m` and `v` change, and `t` counts the steps in which the parameter had a gradient.
 public final class Adam: Optimizer {
     public var learningRate: Float
+    public var threadCount = Parallel.coreCount
     public let beta1: Float
     public let beta2: Float
     public let epsilon: Float
@@ -37,55 +40,47 @@ public final class Adam: Optimizer {
     public func step(_ parameters: [Parameter], gradients: Gradients) {
         let b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, lr = learningRate
         let decoupled = decoupledWeightDecay
-        for parameter in parameters where parameter.hasGradient(in: gradients) {
-            let t = slots.prepare(parameter, count: 2)
-            let ptrs = slots.pointers(parameter)
-            let m = ptrs[0], v = ptrs[1]
-            let c1 = 1 - Float(Double(b1).power(t)), c2 = 1 - Float(Double(b2).power(t))
-            let stepSize = lr / c1
-            let rc2 = 1 / c2.squareRoot()
-            let l2: Float = decoupled ? 0 : wd
-            let shrink: Float = decoupled ? 1 - lr * wd : 1
-            forEachSegment(parameter, gradients) { p, g, off, n in
-                Adam.update(p + off, g, m + off, v + off, n, b1: b1, b2: b2, eps: eps, l2: l2,
-                            shrink: shrink, stepSize: stepSize, rc2: rc2)
+        applySegments(parameters, gradients) { parameter, values in
+            let (state, t) = slots.prepare(parameter, count: 2)
+            let (m, v) = (state[0], state[1])
+            let c1 = 1 - Float(Foundation.pow(Double(b1), Double(t)))
+            let c2 = 1 - Float(Foundation.pow(Double(b2), Double(t)))
+            let coefficients = Coefficients(b1: b1, b2: b2, eps: eps, l2: decoupled ? 0 : wd,
+                                            shrink: decoupled ? 1 - lr * wd : 1, stepSize: lr / c1, rc2: 1 / c2.squareRoot())
+            return { off, g, n in
+                Adam.update(values.base + off, g, m.base + off, v.base + off, n, coefficients)
             }
         }
+    }
+
+    struct Coefficients: Sendable {
+        let b1, b2, eps, l2, shrink, stepSize, rc2: Float
     }
 
     /// The fused element-wise update of `n` elements (SIMD body, scalar tail).
     @inline(__always)
     static func update(
         _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-        _ v: UnsafeMutablePointer<Float>, _ n: Int,
-        b1: Float, b2: Float, eps: Float, l2: Float, shrink: Float, stepSize: Float, rc2: Float
+        _ v: UnsafeMutablePointer<Float>, _ n: Int, _ c: Coefficients
     ) {
         typealias V = SIMD16<Float>
         var i = 0
-        let vb1 = V(repeating: b1), vb2 = V(repeating: b2), one = V(repeating: 1)
-        let vl2 = V(repeating: l2), vshrink = V(repeating: shrink), vstep = V(repeating: stepSize)
-        let vrc2 = V(repeating: rc2), veps = V(repeating: eps)
         while i + 16 <= n {
             var pv = VectorKernels.load(p + i)
-            let gv = VectorKernels.load(g + i) + vl2 * pv
-            let mv = vb1 * VectorKernels.load(m + i) + (one - vb1) * gv
-            let vv = vb2 * VectorKernels.load(v + i) + (one - vb2) * gv * gv
-            pv = pv * vshrink - vstep * mv / ((vv.squareRoot() * vrc2) + veps)
+            let gv = VectorKernels.load(g + i) + V(repeating: c.l2) * pv
+            let mv = V(repeating: c.b1) * VectorKernels.load(m + i) + V(repeating: 1 - c.b1) * gv
+            let vv = V(repeating: c.b2) * VectorKernels.load(v + i) + V(repeating: 1 - c.b2) * (gv * gv)
+            let denominator = VectorKernels.squareRoot(vv) * V(repeating: c.rc2) + V(repeating: c.eps)
+            pv = pv * V(repeating: c.shrink) - V(repeating: c.stepSize) * mv / denominator
             VectorKernels.store(mv, m + i); VectorKernels.store(vv, v + i); VectorKernels.store(pv, p + i)
             i += 16
         }
         while i < n {
-            let gi = g[i] + l2 * p[i]
-            m[i] = b1 * m[i] + (1 - b1) * gi
-            v[i] = b2 * v[i] + (1 - b2) * gi * gi
-            p[i] = p[i] * shrink - stepSize * m[i] / (v[i].squareRoot() * rc2 + eps)
+            let gi = g[i] + c.l2 * p[i]
+            m[i] = c.b1 * m[i] + (1 - c.b1) * gi
+            v[i] = c.b2 * v[i] + (1 - c.b2) * gi * gi
+            p[i] = p[i] * c.shrink - c.stepSize * m[i] / (v[i].squareRoot() * c.rc2 + c.eps)
             i += 1
         }
     }
 }
-
-extension Double {
-    func power(_ n: Int) -> Double { Foundation.pow(self, Double(n)) }
-}
-
-import Foundation

@@ -3,71 +3,139 @@
 /// Dense gradients update the whole parameter. Row-sparse gradients (embedding tables) update only
 /// the rows the batch touched, and only those rows' optimizer state ("lazy" updates), so a step
 /// costs time proportional to the batch, not to the table.
+///
+/// A step is cut into segments (a run of a dense parameter, or one touched row) that are updated
+/// on ``threadCount`` threads. Every element is updated by exactly one thread with the same
+/// arithmetic, so results do not depend on the thread count.
 public protocol Optimizer: AnyObject {
     /// The step size used by the next ``step(_:gradients:)``; a schedule may change it between steps.
     var learningRate: Float { get set }
+    /// Threads used by a step.
+    var threadCount: Int { get set }
 
     /// Applies one update to each parameter that has a gradient in `gradients`.
     func step(_ parameters: [Parameter], gradients: Gradients)
 }
 
+/// A raw pointer that may cross threads: the code using it guarantees disjoint access.
+public struct SharedPointer: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Float>
+    public init(_ base: UnsafeMutablePointer<Float>) { self.base = base }
+}
+
+/// Updates `count` elements at element `offset` of one parameter (and its state) from `gradient`.
+public typealias SegmentUpdate = @Sendable (_ offset: Int, _ gradient: UnsafePointer<Float>, _ count: Int) -> Void
+
 /// Per-parameter state tensors with the parameter's shape, created on first use.
+///
+/// The state lives in a class box per parameter so that updating it never copies it (a tensor
+/// reached through a dictionary subscript would not be uniquely referenced and would be copied
+/// on every write — a whole embedding table's worth of optimizer state per step).
 struct OptimizerSlots {
-    private var slots: [ObjectIdentifier: [Tensor]] = [:]
-    private var steps: [ObjectIdentifier: Int] = [:]
-
-    /// Ensures `count` zero tensors exist for `parameter` and increments its step counter.
-    mutating func prepare(_ parameter: Parameter, count: Int) -> Int {
-        if slots[parameter.key] == nil {
-            slots[parameter.key] = (0..<count).map { _ in Tensor(shape: parameter.shape) }
+    final class Box {
+        var tensors: [Tensor]
+        var pointers: [SharedPointer]
+        var steps = 0
+        init(count: Int, shape: [Int]) {
+            tensors = (0..<count).map { _ in Tensor(shape: shape) }
+            pointers = []
+            for i in tensors.indices { pointers.append(SharedPointer(tensors[i].writePointer())) }
         }
-        steps[parameter.key, default: 0] += 1
-        return steps[parameter.key]!
     }
 
-    /// Writable pointers to the parameter's state tensors.
-    mutating func pointers(_ parameter: Parameter) -> [UnsafeMutablePointer<Float>] {
-        var result: [UnsafeMutablePointer<Float>] = []
-        for i in slots[parameter.key]!.indices { result.append(slots[parameter.key]![i].writePointer()) }
-        return result
+    private var boxes: [ObjectIdentifier: Box] = [:]
+
+    /// Ensures `count` zero tensors exist for `parameter`, increments its step counter and returns
+    /// the state (pointers valid while the optimizer lives) and the step number (from 1).
+    mutating func prepare(_ parameter: Parameter, count: Int) -> (state: [SharedPointer], step: Int) {
+        let box: Box
+        if let b = boxes[parameter.key] {
+            box = b
+        } else {
+            box = Box(count: count, shape: parameter.shape)
+            boxes[parameter.key] = box
+        }
+        box.steps += 1
+        return (box.pointers, box.steps)
     }
 
-    /// The number of steps taken for the parameter.
-    func stepCount(_ parameter: Parameter) -> Int { steps[parameter.key] ?? 0 }
+    /// The state tensors of a parameter.
+    func state(_ parameter: Parameter) -> [Tensor] { boxes[parameter.key]?.tensors ?? [] }
 }
 
 extension Optimizer {
-    /// Runs `update(value, gradient, offset, count)` over the parameter's whole buffer (dense
-    /// gradient) or over each touched row (sparse gradient, coalesced first). `offset` is the
-    /// element offset into the parameter and its state tensors.
-    func forEachSegment(
-        _ parameter: Parameter, _ gradients: Gradients,
-        _ update: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int, Int) -> Void
+    /// Runs one step: for each parameter with a gradient, `makeUpdate(parameter, values)` returns
+    /// the segment kernel (it is called serially, so it may create state); then all segments run,
+    /// spread over the threads.
+    func applySegments(
+        _ parameters: [Parameter], _ gradients: Gradients,
+        _ makeUpdate: (Parameter, SharedPointer) -> SegmentUpdate
     ) {
-        let p = parameter.value.count > 0 ? parameter.value.writePointer() : nil
-        guard let p else { return }
-        if let g = gradients.dense[parameter.key] {
-            precondition(g.count == parameter.value.count,
-                         "\(Self.self): gradient of shape \(g.shape) for parameter \(parameter.name) of shape \(parameter.shape)")
-            update(p, g.readPointer, 0, g.count)
-        } else if let sparse = gradients.sparse[parameter.key] {
-            let rows = sparse.isCoalesced ? sparse : sparse.coalesced()
-            let w = rows.width
-            precondition(w == parameter.shape.last && rows.tableRows == parameter.shape.first,
-                         "\(Self.self): sparse gradient [\(rows.tableRows), \(w)] for parameter \(parameter.name) of shape \(parameter.shape)")
-            withExtendedLifetime(rows) {
-                let gv = rows.values.readPointer
-                for (k, r) in rows.indices.enumerated() {
-                    update(p, gv + k * w, Int(r) * w, w)
+        var kernels: [SegmentUpdate] = []
+        var segments: [(kernel: Int, offset: Int, gradient: UnsafePointer<Float>, count: Int)] = []
+        var keepAlive: [Tensor] = []
+        var total = 0
+        for parameter in parameters {
+            let key = parameter.key
+            guard gradients.dense[key] != nil || gradients.sparse[key] != nil, parameter.value.count > 0 else { continue }
+            let values = SharedPointer(parameter.value.writePointer())
+            let k = kernels.count
+            kernels.append(makeUpdate(parameter, values))
+            if let g = gradients.dense[key] {
+                precondition(g.count == parameter.value.count,
+                             "\(Self.self): gradient of shape \(g.shape) for parameter \(parameter.name) of shape \(parameter.shape)")
+                keepAlive.append(g)
+                var start = 0
+                while start < g.count {
+                    let n = Swift.min(16_384, g.count - start)
+                    segments.append((k, start, g.readPointer + start, n))
+                    start += n
                 }
+                total += g.count
+            } else if let sparse = gradients.sparse[key] {
+                let rows = sparse.isCoalesced ? sparse : sparse.coalesced()
+                let w = rows.width
+                precondition(w == parameter.shape.last && rows.tableRows == parameter.shape.first,
+                             "\(Self.self): sparse gradient [\(rows.tableRows), \(w)] for parameter \(parameter.name) of shape \(parameter.shape)")
+                keepAlive.append(rows.values)
+                let gv = rows.values.readPointer
+                for (r, row) in rows.indices.enumerated() { segments.append((k, Int(row) * w, gv + r * w, w)) }
+                total += rows.indices.count * w
+            }
+        }
+        let threads = Swift.max(1, Swift.min(threadCount, total / 8192))
+        withExtendedLifetime(keepAlive) {
+            if threads == 1 {
+                for s in segments { kernels[s.kernel](s.offset, s.gradient, s.count) }
+                return
+            }
+            // Contiguous groups of segments with about the same number of elements.
+            var bounds = [0]
+            var acc = 0
+            for (i, s) in segments.enumerated() {
+                acc += s.count
+                if acc >= total * bounds.count / threads && bounds.count < threads { bounds.append(i + 1) }
+            }
+            bounds.append(segments.count)
+            let work = SegmentList(kernels: kernels, segments: segments)
+            let groups = bounds
+            Parallel.forEach(groups.count - 1) { t in
+                for i in groups[t]..<groups[t + 1] { work.run(i) }
             }
         }
     }
 }
 
-extension Parameter {
-    /// Whether `gradients` holds a gradient for this parameter.
-    func hasGradient(in gradients: Gradients) -> Bool {
-        gradients.dense[key] != nil || gradients.sparse[key] != nil
+/// The segments of one step, shared read-only by the worker threads.
+private final class SegmentList: @unchecked Sendable {
+    let kernels: [SegmentUpdate]
+    let segments: [(kernel: Int, offset: Int, gradient: UnsafePointer<Float>, count: Int)]
+    init(kernels: [SegmentUpdate], segments: [(kernel: Int, offset: Int, gradient: UnsafePointer<Float>, count: Int)]) {
+        self.kernels = kernels
+        self.segments = segments
+    }
+    func run(_ i: Int) {
+        let s = segments[i]
+        kernels[s.kernel](s.offset, s.gradient, s.count)
     }
 }

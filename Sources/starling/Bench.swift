@@ -1,0 +1,7 @@
+import ArgumentParser
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks (build with -c release); each prints JSON.",
+        subcommands: [EngineBench.self, NeuMFBench.self])
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Starling: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "starling",
+        abstract: "Starling: a real-time deep-learning recommendation engine.",
+        subcommands: [Quickstart.self, Train.self, Evaluate.self, Bench.self]
+    )
+}

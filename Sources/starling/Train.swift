@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import StarlingData
+import StarlingEval
+import StarlingModels
+import StarlingTensor
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model, show progress, write a checkpoint, a training history and a curve.")
+
+    enum ModelName: String, ExpressibleByArgument, CaseIterable { case neumf }
+
+    @Argument(help: "The model to train: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: ModelName
+
+    @OptionGroup var dataset: DatasetOptions
+    @OptionGroup var options: NeuMFOptions
+
+    @Option(help: "Checkpoint to write (history and curve go beside it).") var output = "runs/neumf.safetensors"
+    @Option(name: .customLong("eval-every"), help: "Evaluate on the test protocol every N epochs (0: only at the end).")
+    var evalEvery = 1
+    @Flag(help: "Pre-train GMF and MLP, then initialise NeuMF from them (the paper's NeuMF with pre-training).")
+    var pretrain = false
+    @Option(name: .customLong("finetune-optimizer"), help: "Optimizer for NeuMF after pre-training.")
+    var finetuneOptimizer: PointwiseTrainingConfiguration.OptimizerKind = .sgd
+    @Option(name: .customLong("finetune-learning-rate"), help: "Learning rate for NeuMF after pre-training.")
+    var finetuneLearningRate: Float = 0.001
+    @Option(name: .customLong("finetune-epochs"), help: "Epochs for NeuMF after pre-training (default: --epochs).")
+    var finetuneEpochs: Int?
+
+    func run() throws {
+        let split = try dataset.ncfSplit()
+        Console.status("dataset \(split.name): \(split.train.userCount) users, \(split.train.itemCount) items, \(split.train.count) training pairs, \(split.testUsers.count) test users")
+        let evaluator = SampledRankingEvaluator(split: split, ks: [10], threads: options.threads)
+        let session = NeuMFTrainingSession(split: split, evaluator: evaluator, evalEvery: evalEvery)
+        let model: NeuMF
+        var history: [(String, [EpochSummary])] = []
+        if pretrain {
+            let gmf = try session.train(options.modelConfiguration(users: split.train.userCount, items: split.train.itemCount, variant: .gmf),
+                                        options.trainingConfiguration, label: "GMF")
+            let mlp = try session.train(options.modelConfiguration(users: split.train.userCount, items: split.train.itemCount, variant: .mlp),
+                                        options.trainingConfiguration, label: "MLP")
+            history += [("GMF", gmf.history), ("MLP", mlp.history)]
+            var fine = options.trainingConfiguration
+            fine.optimizer = finetuneOptimizer
+            fine.learningRate = finetuneLearningRate
+            fine.epochs = finetuneEpochs ?? options.epochs
+            let fused = try NeuMF(pretrainedGMF: gmf.model, mlp: mlp.model)
+            let result = try session.train(fused, fine, label: "NeuMF (pre-trained)")
+            history.append(("NeuMF", result.history))
+            model = result.model
+        } else {
+            let result = try session.train(options.modelConfiguration(users: split.train.userCount, items: split.train.itemCount),
+                                           options.trainingConfiguration, label: options.variant.rawValue)
+            history.append((options.variant.rawValue, result.history))
+            model = result.model
+        }
+        var file = try model.checkpoint()
+        file.metadata["dataset"] = split.name
+        file.metadata["training"] = String(decoding: try JSONEncoder().encode(options.trainingConfiguration), as: UTF8.self)
+        file.metadata["pretrained"] = pretrain ? "true" : "false"
+        try file.write(to: URL(fileURLWithPath: output))
+        Console.status("checkpoint written to \(output)")
+        try TrainingArtifacts.write(history: history, beside: output)
+        let report = evaluator.evaluate(model, details: ["checkpoint": output])
+        print(report.summary)
+    }
+}
+
+/// Trains NeuMF variants on an NCF split with per-epoch evaluation and progress output.
+struct NeuMFTrainingSession {
+    let split: NCFSplit
+    let evaluator: SampledRankingEvaluator
+    let evalEvery: Int
+
+    func train(_ configuration: NeuMF.Configuration, _ training: PointwiseTrainingConfiguration, label: String) throws
+        -> (model: NeuMF, history: [EpochSummary]) {
+        try train(try NeuMF(configuration, seed: training.seed), training, label: label)
+    }
+
+    func train(_ model: NeuMF, _ training: PointwiseTrainingConfiguration, label: String) throws
+        -> (model: NeuMF, history: [EpochSummary]) {
+        Console.status("[\(label)] \(model.parameterCount) parameters, MLP widths \(model.configuration.variant == .gmf ? [] : model.configuration.mlpWidths), \(training.epochs) epochs, batch \(training.batchSize), \(training.optimizer.rawValue) lr \(training.learningRate), \(training.threads) threads")
+        let trainer = try PointwiseTrainer(configuration: training)
+        trainer.train(model, on: split.train, events: { Console.report($0, label: label) }, afterEpoch: { epoch in
+            guard evalEvery > 0, epoch % evalEvery == 0 || epoch == training.epochs else { return [:] }
+            return evaluator.evaluate(model).metrics.filter { !$0.key.hasPrefix("MRR") }
+        })
+        return (model, trainer.history)
+    }
+}
+
+/// The training history (JSON) and its curve (SVG) written next to a checkpoint.
+enum TrainingArtifacts {
+    static func write(history: [(String, [EpochSummary])], beside checkpoint: String) throws {
+        let base = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(".safetensors".count)) : checkpoint
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = Dictionary(uniqueKeysWithValues: history.map { ($0.0, $0.1) })
+        try Console.write(String(decoding: try encoder.encode(json), as: UTF8.self), to: base + ".history.json")
+        var series: [LineChart.Series] = []
+        for (name, epochs) in history {
+            series.append(.init(name: "\(name) loss", points: epochs.map { (Double($0.epoch), $0.loss) }))
+            for metric in ["HR@10", "NDCG@10"] {
+                let points = epochs.compactMap { e in e.metrics[metric].map { (Double(e.epoch), $0) } }
+                if !points.isEmpty { series.append(.init(name: "\(name) \(metric)", points: points)) }
+            }
+        }
+        let chart = LineChart(title: "Training curve (test metrics: sampled, 99 negatives)", xLabel: "epoch", yLabel: "value", series: series)
+        try Console.write(chart.svg(), to: base + ".curve.svg")
+        Console.status("history and curve written to \(base).history.json and \(base).curve.svg")
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system packages Starling builds against, when they are missing (Debian/Ubuntu).
+set -euo pipefail
+need=()
+dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
+if [ "${1:-}" = "--python" ]; then
+  command -v python3 >/dev/null 2>&1 || need+=(python3)
+  python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing ${need[*]} with apt-get" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
