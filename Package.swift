@@ -32,7 +32,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "StarlingTensor", dependencies: ["CBLAS"], swiftSettings: cpuFlags),
+        .target(name: "CIntrinsics"),
+        .target(name: "StarlingTensor", dependencies: ["CBLAS", "CIntrinsics"], swiftSettings: cpuFlags),
         .target(name: "StarlingData", dependencies: ["StarlingTensor"], swiftSettings: cpuFlags),
         .target(name: "StarlingModels", dependencies: ["StarlingTensor", "StarlingData"], swiftSettings: cpuFlags),
         .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingModels"], swiftSettings: cpuFlags),

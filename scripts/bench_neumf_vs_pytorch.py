@@ -85,26 +85,34 @@ class NeuMF(nn.Module):
         return self.prediction(torch.cat([gmf, mlp], dim=1)).view(-1)
 
 
-def evaluate(model, test, negatives, k=10):
+def evaluate(model, test, negatives, k=10, device="cpu"):
+    """NCF protocol: the held-out item against its 99 given negatives (duplicates of the held-out
+    item among them dropped, as NCF's dict-based ranking does); ties count against the item."""
     model.eval()
-    hr = ndcg = 0.0
+    users, items, mask = [], [], []
+    for (u, gt), negs in zip(test, negatives):
+        cands = [gt] + [n if n != gt else -1 for n in negs]
+        users.append([u] * len(cands))
+        items.append([max(c, 0) for c in cands])
+        mask.append([c >= 0 for c in cands])
     with torch.no_grad():
-        for (u, gt), negs in zip(test, negatives):
-            cands = [gt] + [n for n in dict.fromkeys(negs) if n != gt]
-            scores = model(torch.full((len(cands),), u, dtype=torch.long), torch.tensor(cands)).numpy()
-            rank = int((scores[1:] >= scores[0]).sum())  # pessimistic ties, as Starling
-            if rank < k:
-                hr += 1
-                ndcg += 1 / math.log2(rank + 2)
+        u = torch.tensor(users, device=device)
+        i = torch.tensor(items, device=device)
+        scores = model(u.view(-1), i.view(-1)).view(u.shape)
+        valid = torch.tensor(mask, device=device)
+        above = ((scores[:, 1:] >= scores[:, :1]) & valid[:, 1:]).sum(dim=1)
+        hit = (above < k).float()
+        ndcg = hit / torch.log2(above.float() + 2)
     model.train()
-    return hr / len(test), ndcg / len(test)
+    return float(hit.mean()), float(ndcg.mean())
 
 
 def run_torch(args, split, sparse):
     train, test, negatives, n_users, n_items = split
+    device = args.device
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    model = NeuMF(n_users, n_items, args.factors, args.layers, sparse)
+    model = NeuMF(n_users, n_items, args.factors, args.layers, sparse).to(device)
     tables = [model.gmf_user.weight, model.gmf_item.weight, model.mlp_user.weight, model.mlp_item.weight]
     if sparse:
         dense = [p for p in model.parameters() if all(p is not t for t in tables)]
@@ -116,10 +124,11 @@ def run_torch(args, split, sparse):
     step_seconds = sampling_seconds = 0.0
     samples = 0
     losses = []
+    curve = []
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
         u, i, y = sample_epoch(train, n_items, 4, rng)
-        u, i, y = torch.from_numpy(u), torch.from_numpy(i), torch.from_numpy(y)
+        u, i, y = torch.from_numpy(u).to(device), torch.from_numpy(i).to(device), torch.from_numpy(y).to(device)
         sampling_seconds += time.perf_counter() - t0
         t0 = time.perf_counter()
         total = 0.0
@@ -135,13 +144,19 @@ def run_torch(args, split, sparse):
         step_seconds += time.perf_counter() - t0
         samples += u.shape[0]
         losses.append(round(total / u.shape[0], 5))
-        print(f"[pytorch {'sparse' if sparse else 'dense'}] epoch {epoch + 1}: loss {losses[-1]:.4f} "
-              f"{u.shape[0] / (time.perf_counter() - t0):,.0f} samples/s", file=sys.stderr)
-    hr, ndcg = evaluate(model, test, negatives)
+        line = (f"[pytorch {'sparse' if sparse else 'dense'}] epoch {epoch + 1}: loss {losses[-1]:.4f} "
+                f"{u.shape[0] / (time.perf_counter() - t0):,.0f} samples/s")
+        if args.eval_every_epoch:
+            ehr, endcg = evaluate(model, test, negatives, device=device)
+            curve.append({"epoch": epoch + 1, "HR@10": round(ehr, 4), "NDCG@10": round(endcg, 4)})
+            line += f"  HR@10 {ehr:.4f}  NDCG@10 {endcg:.4f}"
+        print(line, file=sys.stderr, flush=True)
+    hr, ndcg = evaluate(model, test, negatives, device=device)
     return {"engine": f"pytorch {torch.__version__} ({'sparse embeddings + SparseAdam' if sparse else 'dense embeddings + Adam'})",
             "threads": args.threads, "epochs": args.epochs, "train_seconds": round(step_seconds, 2),
             "sampling_seconds": round(sampling_seconds, 2), "samples_per_second": round(samples / step_seconds),
-            "epoch_losses": losses, "HR@10": round(hr, 4), "NDCG@10": round(ndcg, 4)}
+            "device": device, "epoch_losses": losses, "HR@10": round(hr, 4), "NDCG@10": round(ndcg, 4),
+            **({"curve": curve} if curve else {})}
 
 
 def run_starling(args):
@@ -164,16 +179,24 @@ def main():
     p.add_argument("--lr", type=float, default=0.001)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--skip-dense", action="store_true", help="skip the dense-Adam PyTorch run")
+    p.add_argument("--skip-sparse", action="store_true", help="skip the SparseAdam PyTorch run")
+    p.add_argument("--torch-only", action="store_true", help="run PyTorch only (an accuracy reference)")
+    p.add_argument("--device", default="cpu", help="PyTorch device (cpu, cuda)")
+    p.add_argument("--eval-every-epoch", action="store_true", help="print test HR/NDCG after every epoch")
     args = p.parse_args()
     split = load_split(args.data)
-    starling = run_starling(args)
-    runs = {"starling": starling}
+    runs = {}
+    if not args.torch_only:
+        runs["starling"] = run_starling(args)
     if not args.skip_dense:
         runs["pytorch_dense"] = run_torch(args, split, sparse=False)
-    runs["pytorch_sparse"] = run_torch(args, split, sparse=True)
-    ratios = {f"starling_vs_{k}": round(starling["samples_per_second"] / v["samples_per_second"], 2)
-              for k, v in runs.items() if k != "starling"}
-    print(json.dumps({"setup": vars(args), "runs": runs, "throughput_ratio": ratios}, indent=2))
+    if not args.skip_sparse:
+        runs["pytorch_sparse"] = run_torch(args, split, sparse=True)
+    result = {"setup": vars(args), "runs": runs}
+    if "starling" in runs:
+        result["throughput_ratio"] = {f"starling_vs_{k}": round(runs["starling"]["samples_per_second"] / v["samples_per_second"], 2)
+                                      for k, v in runs.items() if k != "starling"}
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

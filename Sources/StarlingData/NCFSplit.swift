@@ -87,3 +87,42 @@ public struct NCFSplit: Sendable {
     /// The users that have a test item.
     public var testUsers: [Int] { testItems.indices.filter { testItems[$0] >= 0 } }
 }
+
+extension NCFSplit {
+    /// A validation split carved out of the training data, for model selection without looking at
+    /// the test set: for each user with at least `minimumTrainItems` training items, one random
+    /// training item is held out and given `negatives` uniformly sampled negatives (items the user
+    /// has in neither training nor test).
+    ///
+    /// - Returns: the training data without the held-out items, and the validation split (whose
+    ///   `train` is that reduced training data).
+    public func holdingOutValidation(negatives: Int = 99, minimumTrainItems: Int = 2, seed: UInt64 = 7)
+        -> (train: InteractionMatrix, validation: NCFSplit) {
+        var rng = RandomGenerator(seed: seed)
+        var held = [Int32](repeating: -1, count: train.userCount)
+        var pairs: [(user: Int32, item: Int32)] = []
+        pairs.reserveCapacity(train.count)
+        for u in 0..<train.userCount {
+            let items = train.items(of: u)
+            if items.count >= minimumTrainItems {
+                held[u] = items[items.startIndex + rng.nextInt(below: items.count)]
+            }
+            for i in items where i != held[u] { pairs.append((Int32(u), i)) }
+        }
+        let reduced = InteractionMatrix(userCount: train.userCount, itemCount: train.itemCount, pairs: pairs)
+        var validationNegatives = [[Int32]](repeating: [], count: train.userCount)
+        for u in 0..<train.userCount where held[u] >= 0 {
+            var chosen = Set<Int32>()
+            var list: [Int32] = []
+            while list.count < negatives && chosen.count < train.itemCount - train.items(of: u).count - 1 {
+                let item = Int32(rng.nextInt(below: train.itemCount))
+                if train.contains(user: u, item: item) || item == testItems[u] || !chosen.insert(item).inserted { continue }
+                list.append(item)
+            }
+            validationNegatives[u] = list
+        }
+        return (reduced, NCFSplit(train: reduced, testItems: held, testNegatives: validationNegatives, name: "\(name) (validation hold-out)"))
+    }
+}
+
+import StarlingTensor

@@ -49,27 +49,22 @@ public enum Broadcast {
 
     /// `out = f(a, b)` with broadcasting.
     @inlinable @inline(__always)
-    public static func apply(
-        _ a: Tensor, _ b: Tensor, op: String,
-        _ simd: (V, V) -> V, _ scalar: (Float, Float) -> Float
-    ) -> Tensor {
+    public static func apply<Op: BinaryOperator>(_ a: Tensor, _ b: Tensor, name: String, _ op: Op) -> Tensor {
         if a.shape == b.shape {
             var out = Tensor(uninitializedShape: a.shape)
-            VectorKernels.zip(a.readPointer, b.readPointer, out.writePointer(), a.count, simd, scalar)
+            VectorKernels.zip(a.readPointer, b.readPointer, out.writePointer(), a.count, op)
             return out
         }
-        let shape = Broadcast.shape(a.shape, b.shape, op: op)
+        let shape = Broadcast.shape(a.shape, b.shape, op: name)
         var out = Tensor(uninitializedShape: shape)
         let o = out.writePointer()
         let pa = a.readPointer, pb = b.readPointer
         if b.count == 1 {
-            let s = pb[0], vs = V(repeating: s)
-            VectorKernels.map(pa, o, a.count, { simd($0, vs) }, { scalar($0, s) })
+            VectorKernels.map(pa, o, a.count, Elementwise.WithRight(op, pb[0]))
             return out
         }
         if a.count == 1 {
-            let s = pa[0], vs = V(repeating: s)
-            VectorKernels.map(pb, o, b.count, { simd(vs, $0) }, { scalar(s, $0) })
+            VectorKernels.map(pb, o, b.count, Elementwise.WithLeft(op, pa[0]))
             return out
         }
         let (dims, sa, sb) = collapse(shape, strides(of: a.shape, in: shape), strides(of: b.shape, in: shape))
@@ -82,16 +77,13 @@ public enum Broadcast {
         for _ in 0..<outerCount {
             let xa = pa + offA, xb = pb + offB, xo = o + offO
             if ia == 1 && ib == 1 {
-                VectorKernels.zip(xa, xb, xo, inner, simd, scalar)
+                VectorKernels.zip(xa, xb, xo, inner, op)
             } else if ia == 1 {
-                let s = xb[0], vs = V(repeating: s)
-                VectorKernels.map(xa, xo, inner, { simd($0, vs) }, { scalar($0, s) })
+                VectorKernels.map(xa, xo, inner, Elementwise.WithRight(op, xb[0]))
             } else if ib == 1 {
-                let s = xa[0], vs = V(repeating: s)
-                VectorKernels.map(xb, xo, inner, { simd(vs, $0) }, { scalar(s, $0) })
+                VectorKernels.map(xb, xo, inner, Elementwise.WithLeft(op, xa[0]))
             } else {
-                let v = scalar(xa[0], xb[0])
-                xo.update(repeating: v, count: inner)
+                xo.update(repeating: op.apply(xa[0], xb[0]), count: inner)
             }
             offO += inner
             // Advance the outer multi-index.

@@ -2,20 +2,20 @@ extension Tensor {
     public typealias V = SIMD16<Float>
 
     /// Element-wise sum with broadcasting.
-    public static func + (a: Tensor, b: Tensor) -> Tensor { Broadcast.apply(a, b, op: "add", { $0 + $1 }, { $0 + $1 }) }
+    public static func + (a: Tensor, b: Tensor) -> Tensor { Broadcast.apply(a, b, name: "add", Elementwise.Add()) }
     /// Element-wise difference with broadcasting.
-    public static func - (a: Tensor, b: Tensor) -> Tensor { Broadcast.apply(a, b, op: "sub", { $0 - $1 }, { $0 - $1 }) }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { Broadcast.apply(a, b, name: "sub", Elementwise.Subtract()) }
     /// Element-wise product with broadcasting.
-    public static func * (a: Tensor, b: Tensor) -> Tensor { Broadcast.apply(a, b, op: "mul", { $0 * $1 }, { $0 * $1 }) }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { Broadcast.apply(a, b, name: "mul", Elementwise.Multiply()) }
     /// Element-wise quotient with broadcasting.
-    public static func / (a: Tensor, b: Tensor) -> Tensor { Broadcast.apply(a, b, op: "div", { $0 / $1 }, { $0 / $1 }) }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { Broadcast.apply(a, b, name: "div", Elementwise.Divide()) }
 
     /// Every scalar multiplied by `s`.
-    public static func * (a: Tensor, s: Float) -> Tensor { a.map { $0 * V(repeating: s) } scalar: { $0 * s } }
+    public static func * (a: Tensor, s: Float) -> Tensor { a.map(Elementwise.WithRight(Elementwise.Multiply(), s)) }
     /// Every scalar plus `s`.
-    public static func + (a: Tensor, s: Float) -> Tensor { a.map { $0 + V(repeating: s) } scalar: { $0 + s } }
+    public static func + (a: Tensor, s: Float) -> Tensor { a.map(Elementwise.WithRight(Elementwise.Add(), s)) }
     /// Every scalar negated.
-    public static prefix func - (a: Tensor) -> Tensor { a.map { -$0 } scalar: { -$0 } }
+    public static prefix func - (a: Tensor) -> Tensor { a.map(Elementwise.Negate()) }
 
     /// Adds `other` (same shape) into this tensor in place.
     public mutating func add(_ other: Tensor) {
@@ -34,11 +34,20 @@ extension Tensor {
         VectorKernels.scale(writePointer(), alpha, count)
     }
 
-    /// A new tensor with `f` applied to every scalar (SIMD body, scalar tail).
-    @inlinable @inline(__always)
-    public func map(_ simd: (V) -> V, scalar: (Float) -> Float) -> Tensor {
+    /// A new tensor with `op` applied to every scalar (SIMD body, scalar tail).
+    @inlinable
+    public func map<Op: UnaryOperator>(_ op: Op) -> Tensor {
         var out = Tensor(uninitializedShape: shape)
-        VectorKernels.map(readPointer, out.writePointer(), count, simd, scalar)
+        VectorKernels.map(readPointer, out.writePointer(), count, op)
+        return out
+    }
+
+    /// A new tensor with `op(self[i], other[i])` (same shapes).
+    @inlinable
+    public func zip<Op: BinaryOperator>(_ other: Tensor, _ op: Op) -> Tensor {
+        precondition(shape == other.shape, "zip: shapes \(shape) and \(other.shape) differ")
+        var out = Tensor(uninitializedShape: shape)
+        VectorKernels.zip(readPointer, other.readPointer, out.writePointer(), count, op)
         return out
     }
 

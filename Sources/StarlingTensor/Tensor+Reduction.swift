@@ -38,6 +38,6 @@ extension Tensor {
     /// (the reverse of a keep-dimension reduction).
     public func expanded(to target: [Int]) -> Tensor {
         if shape == target { return self }
-        return Broadcast.apply(Tensor(shape: target), self, op: "expanded(to:)", { $1 }, { $1 })
+        return Broadcast.apply(Tensor(uninitializedShape: target), self, name: "expanded(to:)", Elementwise.Second())
     }
 }

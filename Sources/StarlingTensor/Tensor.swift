@@ -188,7 +188,7 @@ public struct Tensor: Sendable {
         precondition(index.count == shape.count,
                      "Tensor subscript: \(index.count) indices for a tensor of rank \(shape.count)")
         var flat = 0
-        for (i, d) in zip(index, shape) {
+        for (i, d) in Swift.zip(index, shape) {
             precondition(i >= 0 && i < d, "Tensor subscript: index \(index) out of range for shape \(shape)")
             flat = flat * d + i
         }

@@ -13,8 +13,7 @@ public final class TensorStorage: @unchecked Sendable {
     init(uninitializedCount count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        let raw = BufferCache.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride)
         self.base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
@@ -32,6 +31,6 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        UnsafeMutableRawPointer(base).deallocate()
+        BufferCache.release(UnsafeMutableRawPointer(base), bytes: max(count, 1) * MemoryLayout<Float>.stride)
     }
 }

@@ -1,3 +1,5 @@
+import CIntrinsics
+
 /// Allocation-free SIMD loops over raw `Float` buffers: the building blocks of the element-wise
 /// tensor kernels. Each processes 16 lanes at a time and finishes with a scalar tail.
 public enum VectorKernels {
@@ -13,58 +15,65 @@ public enum VectorKernels {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
-    /// `out[i] = f(a[i])` with a SIMD body and a scalar tail. `out` may equal `a`.
+    /// `out[i] = op(a[i])` with a SIMD body and a scalar tail. `out` may equal `a`.
     @inlinable @inline(__always)
-    public static func map(
-        _ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
-        _ simd: (V) -> V, _ scalar: (Float) -> Float
+    public static func map<Op: UnaryOperator>(
+        _ a: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, _ op: Op
     ) {
         var i = 0
-        while i + 16 <= n { store(simd(load(a + i)), out + i); i += 16 }
-        while i < n { out[i] = scalar(a[i]); i += 1 }
+        while i + 16 <= n { store(op.apply(load(a + i)), out + i); i += 16 }
+        while i < n { out[i] = op.apply(a[i]); i += 1 }
     }
 
-    /// `out[i] = f(a[i], b[i])` with a SIMD body and a scalar tail. `out` may equal `a` or `b`.
+    /// `out[i] = op(a[i], b[i])` with a SIMD body and a scalar tail. `out` may equal `a` or `b`.
     @inlinable @inline(__always)
-    public static func zip(
-        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int,
-        _ simd: (V, V) -> V, _ scalar: (Float, Float) -> Float
+    public static func zip<Op: BinaryOperator>(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int, _ op: Op
     ) {
         var i = 0
-        while i + 16 <= n { store(simd(load(a + i), load(b + i)), out + i); i += 16 }
-        while i < n { out[i] = scalar(a[i], b[i]); i += 1 }
+        while i + 16 <= n { store(op.apply(load(a + i), load(b + i)), out + i); i += 16 }
+        while i < n { out[i] = op.apply(a[i], b[i]); i += 1 }
     }
 
-    /// `out[i] = f(a[i], b[i], c[i])`.
+    /// Asks the CPU to start loading the `count` floats at `p` into cache (a hint; no effect on results).
     @inlinable @inline(__always)
-    public static func zip3(
-        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>,
-        _ out: UnsafeMutablePointer<Float>, _ n: Int,
-        _ simd: (V, V, V) -> V, _ scalar: (Float, Float, Float) -> Float
-    ) {
-        var i = 0
-        while i + 16 <= n { store(simd(load(a + i), load(b + i), load(c + i)), out + i); i += 16 }
-        while i < n { out[i] = scalar(a[i], b[i], c[i]); i += 1 }
+    public static func prefetch(_ p: UnsafePointer<Float>, count: Int) {
+        var k = 0
+        while k < count { starling_prefetch(p + k); k += 16 }
     }
 
-    /// `y[i] += x[i]`.
+    /// Asks the CPU to start loading the `count` floats at `p` into cache for writing.
+    @inlinable @inline(__always)
+    public static func prefetchForWrite(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        var k = 0
+        while k < count { starling_prefetch_for_write(p + k); k += 16 }
+    }
+
+    /// How many rows ahead random row gathers prefetch (measured best on this class of machine).
+    public static let prefetchDistance = 8
+
+    /// `y[i] += x[i]` (a plain loop; the compiler vectorises it).
     @inlinable
     public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
-        zip(x, y, y, n, { $0 + $1 }, { $0 + $1 })
+        for i in 0..<n { y[i] += x[i] }
     }
 
     /// `y[i] += alpha * x[i]`.
     @inlinable
     public static func addScaled(_ x: UnsafePointer<Float>, _ alpha: Float, into y: UnsafeMutablePointer<Float>, _ n: Int) {
-        let va = V(repeating: alpha)
-        zip(x, y, y, n, { $1 + va * $0 }, { $1 + alpha * $0 })
+        for i in 0..<n { y[i] += alpha * x[i] }
+    }
+
+    /// `y[i] = alpha * x[i]`.
+    @inlinable
+    public static func scaled(_ x: UnsafePointer<Float>, _ alpha: Float, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = alpha * x[i] }
     }
 
     /// `x[i] *= alpha`.
     @inlinable
     public static func scale(_ x: UnsafeMutablePointer<Float>, _ alpha: Float, _ n: Int) {
-        let va = V(repeating: alpha)
-        map(x, x, n, { $0 * va }, { $0 * alpha })
+        for i in 0..<n { x[i] *= alpha }
     }
 
     /// The sum of `n` elements (four SIMD accumulators, so the reduction vectorises).

@@ -12,12 +12,15 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Print JSON only.") var json = false
     @OptionGroup var dataset: DatasetOptions
     @Option(help: "NeuMF training steps to time.") var steps = 3000
+    @Option(parsing: .upToNextOption, help: "Run only these parts: sgemm, embedding-bag, neumf.")
+    var only: [String] = []
 
     func run() throws {
         var result: [String: Any] = ["build": BenchEnvironment.build, "cores": ProcessInfo.processInfo.activeProcessorCount]
-        result["sgemm"] = sgemm()
-        result["embedding_bag"] = embeddingBag()
-        result["neumf_training"] = try neumf()
+        let parts = only.isEmpty ? ["sgemm", "embedding-bag", "neumf"] : only
+        if parts.contains("sgemm") { result["sgemm"] = sgemm() }
+        if parts.contains("embedding-bag") { result["embedding_bag"] = embeddingBag() }
+        if parts.contains("neumf") { result["neumf_training"] = try neumf() }
         let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }

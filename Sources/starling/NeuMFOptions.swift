@@ -14,6 +14,7 @@ extension NeuMF.Variant: ExpressibleByArgument {
 }
 
 extension PointwiseTrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
+extension Adam.SparseMode: ExpressibleByArgument {}
 
 /// NeuMF architecture and training options shared by `train`, `quickstart` and `bench`.
 struct NeuMFOptions: ParsableArguments {
@@ -26,6 +27,8 @@ struct NeuMFOptions: ParsableArguments {
     @Option(help: "Sampled negatives per positive.") var negatives = 4
     @Option(name: .customLong("learning-rate"), help: "Optimizer step size.") var learningRate: Float = 0.001
     @Option(help: "adam, adamw, sgd or adagrad.") var optimizer: PointwiseTrainingConfiguration.OptimizerKind = .adam
+    @Option(name: .customLong("sparse-adam"), help: "Embedding rows a step did not touch: dense-equivalent (dense Adam's trajectory, computed lazily) or lazy (frozen, like PyTorch's SparseAdam).")
+    var sparseAdam: Adam.SparseMode = .denseEquivalent
     @Flag(name: .customLong("cosine-decay"), help: "Cosine learning-rate decay over the run.") var cosineDecay = false
     @Option(help: "Random seed.") var seed: UInt64 = 42
     @Option(help: "Worker threads (default: all cores).") var threads = Parallel.coreCount
@@ -43,6 +46,7 @@ struct NeuMFOptions: ParsableArguments {
         c.learningRate = learningRate
         c.optimizer = optimizer
         c.cosineDecay = cosineDecay
+        c.sparseMode = sparseAdam
         c.seed = seed
         c.threads = threads
         return c

@@ -17,7 +17,7 @@ struct Quickstart: ParsableCommand {
         var training = PointwiseTrainingConfiguration()
         training.epochs = epochs
         let evaluator = SampledRankingEvaluator(split: split)
-        let session = NeuMFTrainingSession(split: split, evaluator: evaluator, evalEvery: 1)
+        var session = NeuMFTrainingSession(split: split, evaluator: evaluator, evalEvery: 1)
         let result = try session.train(NeuMF.Configuration(userCount: split.train.userCount, itemCount: split.train.itemCount),
                                        training, label: "NeuMF")
         var file = try result.model.checkpoint()

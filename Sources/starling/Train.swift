@@ -28,12 +28,23 @@ struct Train: ParsableCommand {
     var finetuneLearningRate: Float = 0.001
     @Option(name: .customLong("finetune-epochs"), help: "Epochs for NeuMF after pre-training (default: --epochs).")
     var finetuneEpochs: Int?
+    @Flag(help: "Hold out one training item per user (+99 sampled negatives) and keep the weights of the epoch with the best validation NDCG@10 (early stopping); the test set is never used for selection.")
+    var validation = false
+    @Option(help: "With --validation: stop after this many epochs without a better validation NDCG@10.")
+    var patience = 4
 
     func run() throws {
         let split = try dataset.ncfSplit()
         Console.status("dataset \(split.name): \(split.train.userCount) users, \(split.train.itemCount) items, \(split.train.count) training pairs, \(split.testUsers.count) test users")
         let evaluator = SampledRankingEvaluator(split: split, ks: [10], threads: options.threads)
-        let session = NeuMFTrainingSession(split: split, evaluator: evaluator, evalEvery: evalEvery)
+        var session = NeuMFTrainingSession(split: split, evaluator: evaluator, evalEvery: evalEvery)
+        if validation {
+            let (reduced, held) = split.holdingOutValidation(seed: options.seed)
+            session.trainingData = reduced
+            session.validator = SampledRankingEvaluator(split: held, ks: [10], threads: options.threads)
+            session.patience = patience
+            Console.status("validation: \(held.testUsers.count) held-out training items (each with 99 sampled negatives) select the epoch; \(reduced.count) pairs remain for training")
+        }
         let model: NeuMF
         var history: [(String, [EpochSummary])] = []
         if pretrain {
@@ -60,6 +71,7 @@ struct Train: ParsableCommand {
         file.metadata["dataset"] = split.name
         file.metadata["training"] = String(decoding: try JSONEncoder().encode(options.trainingConfiguration), as: UTF8.self)
         file.metadata["pretrained"] = pretrain ? "true" : "false"
+        if let selected = session.selectedEpoch { file.metadata["selected_epoch"] = "\(selected) (best validation NDCG@10)" }
         try file.write(to: URL(fileURLWithPath: output))
         Console.status("checkpoint written to \(output)")
         try TrainingArtifacts.write(history: history, beside: output)
@@ -68,25 +80,61 @@ struct Train: ParsableCommand {
     }
 }
 
-/// Trains NeuMF variants on an NCF split with per-epoch evaluation and progress output.
+/// Trains NeuMF variants on an NCF split with per-epoch evaluation and progress output, and
+/// optionally selects the epoch on a validation hold-out.
 struct NeuMFTrainingSession {
     let split: NCFSplit
     let evaluator: SampledRankingEvaluator
     let evalEvery: Int
+    /// The data trained on (the split's training data, minus a validation hold-out if any).
+    var trainingData: InteractionMatrix
+    /// Validation protocol for early stopping and epoch selection.
+    var validator: SampledRankingEvaluator?
+    var patience = 4
+    /// The epoch whose weights were kept (with a validator).
+    private(set) var selectedEpoch: Int?
 
-    func train(_ configuration: NeuMF.Configuration, _ training: PointwiseTrainingConfiguration, label: String) throws
+    init(split: NCFSplit, evaluator: SampledRankingEvaluator, evalEvery: Int) {
+        self.split = split
+        self.evaluator = evaluator
+        self.evalEvery = evalEvery
+        self.trainingData = split.train
+    }
+
+    mutating func train(_ configuration: NeuMF.Configuration, _ training: PointwiseTrainingConfiguration, label: String) throws
         -> (model: NeuMF, history: [EpochSummary]) {
         try train(try NeuMF(configuration, seed: training.seed), training, label: label)
     }
 
-    func train(_ model: NeuMF, _ training: PointwiseTrainingConfiguration, label: String) throws
+    mutating func train(_ model: NeuMF, _ training: PointwiseTrainingConfiguration, label: String) throws
         -> (model: NeuMF, history: [EpochSummary]) {
         Console.status("[\(label)] \(model.parameterCount) parameters, MLP widths \(model.configuration.variant == .gmf ? [] : model.configuration.mlpWidths), \(training.epochs) epochs, batch \(training.batchSize), \(training.optimizer.rawValue) lr \(training.learningRate), \(training.threads) threads")
         let trainer = try PointwiseTrainer(configuration: training)
-        trainer.train(model, on: split.train, events: { Console.report($0, label: label) }, afterEpoch: { epoch in
-            guard evalEvery > 0, epoch % evalEvery == 0 || epoch == training.epochs else { return [:] }
-            return evaluator.evaluate(model).metrics.filter { !$0.key.hasPrefix("MRR") }
+        var best: (epoch: Int, score: Double, weights: [String: Tensor])?
+        let (evaluator, validator, evalEvery, patience) = (self.evaluator, self.validator, self.evalEvery, self.patience)
+        trainer.train(model, on: trainingData, events: { Console.report($0, label: label) }, afterEpoch: { epoch in
+            var metrics: [String: Double] = [:]
+            if let validator {
+                let v = validator.evaluate(model).metrics
+                metrics["val HR@10"] = v["HR@10"]
+                metrics["val NDCG@10"] = v["NDCG@10"]
+                if best == nil || v["NDCG@10"]! > best!.score {
+                    best = (epoch, v["NDCG@10"]!, model.stateDictionary())
+                }
+            }
+            if evalEvery > 0 && (epoch % evalEvery == 0 || epoch == training.epochs) {
+                metrics.merge(evaluator.evaluate(model).metrics.filter { !$0.key.hasPrefix("MRR") }) { $1 }
+            }
+            return metrics
+        }, stopAfter: { summary in
+            guard let best else { return false }
+            return summary.epoch - best.epoch >= patience
         })
+        if let best {
+            try model.loadStateDictionary(best.weights)
+            selectedEpoch = best.epoch
+            Console.status("[\(label)] kept the weights of epoch \(best.epoch) (best validation NDCG@10 \(String(format: "%.4f", best.score)))")
+        }
         return (model, trainer.history)
     }
 }
@@ -102,7 +150,7 @@ enum TrainingArtifacts {
         var series: [LineChart.Series] = []
         for (name, epochs) in history {
             series.append(.init(name: "\(name) loss", points: epochs.map { (Double($0.epoch), $0.loss) }))
-            for metric in ["HR@10", "NDCG@10"] {
+            for metric in ["HR@10", "NDCG@10", "val HR@10", "val NDCG@10"] {
                 let points = epochs.compactMap { e in e.metrics[metric].map { (Double(e.epoch), $0) } }
                 if !points.isEmpty { series.append(.init(name: "\(name) \(metric)", points: points)) }
             }

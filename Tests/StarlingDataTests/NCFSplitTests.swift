@@ -53,3 +53,30 @@ struct NCFSplitTests {
         #expect { try NCFSplit.load(directory: try writeSplit(bad)) } throws: { error in "\(error)".contains("train.pairs") }
     }
 }
+
+@Suite("Validation hold-out")
+struct ValidationSplitTests {
+    @Test func holdsOutOneTrainingItemPerUserWithCleanNegatives() throws {
+        var pairs: [(user: Int32, item: Int32)] = []
+        for u in 0..<20 { for i in 0..<(u % 5 + 1) { pairs.append((Int32(u), Int32((u + 3 * i) % 40))) } }
+        let train = InteractionMatrix(userCount: 20, itemCount: 40, pairs: pairs)
+        let split = NCFSplit(train: train, testItems: (0..<20).map { Int32(($0 + 20) % 40) },
+                             testNegatives: Array(repeating: [], count: 20), name: "toy")
+        let (reduced, validation) = split.holdingOutValidation(negatives: 10, seed: 3)
+        for u in 0..<20 {
+            let original = train.items(of: u).count
+            if original < 2 {
+                #expect(validation.testItems[u] == -1 && reduced.items(of: u).count == original)
+                continue
+            }
+            let held = validation.testItems[u]
+            #expect(train.contains(user: u, item: held) && !reduced.contains(user: u, item: held))
+            #expect(reduced.items(of: u).count == original - 1)
+            let negatives = validation.testNegatives[u]
+            #expect(negatives.count == 10 && Set(negatives).count == 10)
+            #expect(!negatives.contains { train.contains(user: u, item: $0) || $0 == split.testItems[u] })
+        }
+        // Deterministic for a seed.
+        #expect(split.holdingOutValidation(negatives: 10, seed: 3).validation.testItems == validation.testItems)
+    }
+}

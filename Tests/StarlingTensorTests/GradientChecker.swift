@@ -66,10 +66,7 @@ enum Fixture {
 
     /// Random values kept at least `margin` away from zero (for functions with a kink at 0).
     static func awayFromZero(_ shape: [Int], seed: UInt64, margin: Float = 0.1) -> Tensor {
-        random(shape, seed: seed).map({ v in
-            v.replacing(with: v + SIMD16(repeating: margin), where: v .>= 0)
-             .replacing(with: v - SIMD16(repeating: margin), where: v .< 0)
-        }, scalar: { $0 >= 0 ? $0 + margin : $0 - margin })
+        random(shape, seed: seed).mapScalars { $0 >= 0 ? $0 + margin : $0 - margin }
     }
 
     static func positive(_ shape: [Int], seed: UInt64) -> Tensor { random(shape, seed: seed, low: 0.5, high: 2) }

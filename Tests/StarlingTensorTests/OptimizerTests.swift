@@ -93,6 +93,48 @@ struct OptimizerTests {
         #expect(!sparseTable.value.slice(alongAxis: 0, 0..<1).isIdentical(to: initial.slice(alongAxis: 0, 0..<1)))
     }
 
+    /// Dense-equivalent sparse Adam follows dense Adam (which also moves untouched rows on their
+    /// momentum) while only ever touching the rows a step has gradients for.
+    @Test(arguments: [false, true])
+    func denseEquivalentSparseAdamFollowsDenseAdam(adamW: Bool) {
+        let rows = 9, width = 21  // 21: the SIMD body and the scalar tail
+        let initial = Fixture.random([rows, width], seed: 60)
+        let sparseTable = Parameter(name: "t", value: initial, isEmbeddingTable: true)
+        let denseTable = Parameter(name: "t", value: initial)
+        func make(_ mode: Adam.SparseMode) -> Adam {
+            adamW ? Adam.adamW(learningRate: 0.01, weightDecay: 0, sparseMode: mode) : Adam(learningRate: 0.01, sparseMode: mode)
+        }
+        let sparseOpt = make(.denseEquivalent), denseOpt = make(.lazy), lazyOpt = make(.lazy)
+        let lazyTable = Parameter(name: "t", value: initial, isEmbeddingTable: true)
+        var rng = RandomGenerator(seed: 61)
+        for step in 1...60 {
+            var touched = (0..<rows).filter { _ in rng.nextInt(below: 4) == 0 }.map(Int32.init)
+            if step == 1 { touched = [0, 1, 2] }
+            if touched.isEmpty { touched = [Int32(rng.nextInt(below: rows))] }
+            let values = Tensor.uniform(shape: [touched.count, width], low: -1, high: 1, using: &rng)
+            let rowsGrad = SparseRows(indices: touched, values: values, tableRows: rows)
+            var sg = Gradients()
+            if step == 40 {
+                sg.dense[sparseTable.key] = rowsGrad.densified()  // the table once used densely
+            } else {
+                sg.sparse[sparseTable.key] = rowsGrad
+            }
+            sparseOpt.step([sparseTable], gradients: sg)
+            var lg = Gradients()
+            lg.sparse[lazyTable.key] = rowsGrad
+            lazyOpt.step([lazyTable], gradients: lg)
+            var dg = Gradients()
+            dg.dense[denseTable.key] = rowsGrad.densified()
+            denseOpt.step([denseTable], gradients: dg)
+            if step == 25 || step == 60 {
+                sparseOpt.synchronize([sparseTable])
+                #expect(sparseTable.value.isClose(to: denseTable.value, absolute: 2e-5, relative: 1e-4), "step \(step)")
+            }
+        }
+        // The lazy variant really is different (untouched rows froze).
+        #expect(!lazyTable.value.isClose(to: denseTable.value, absolute: 1e-3, relative: 1e-3))
+    }
+
     @Test func globalNormClippingScalesEverything() {
         let a = Parameter(name: "a", value: Tensor([0, 0])), b = Parameter(name: "b", value: Tensor(shape: [3, 1]), isEmbeddingTable: true)
         var g = Gradients()

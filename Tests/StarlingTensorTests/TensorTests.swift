@@ -131,3 +131,19 @@ struct TensorTests {
 }
 
 import Foundation
+
+@Suite("Large-buffer cache")
+struct BufferCacheTests {
+    @Test func freedLargeBuffersAreReusedAndStillInitialised() {
+        let before = BufferCache.statistics
+        do {
+            var big = Tensor(shape: [1 << 19], repeating: 3)  // 2 MB
+            big[0] = 7
+            #expect(big.sum == Float((1 << 19) - 1) * 3 + 7)
+        }
+        let again = Tensor(shape: [1 << 19], repeating: 0)
+        #expect(BufferCache.statistics.hits > before.hits, "a freed 2 MB buffer should be reused")
+        #expect(again.sum == 0 && again[0] == 0)
+        _ = Tensor(shape: [10])  // small buffers bypass the cache
+    }
+}

@@ -20,6 +20,8 @@ public struct PointwiseTrainingConfiguration: Codable, Sendable, Equatable {
     public var optimizer: OptimizerKind = .adam
     /// Cosine decay of the learning rate over all steps (off: constant, as in the paper).
     public var cosineDecay: Bool = false
+    /// How Adam treats the rows of embedding tables a step did not touch (see ``Adam/SparseMode``).
+    public var sparseMode: Adam.SparseMode = .denseEquivalent
     /// Global-norm gradient clipping (0: off).
     public var clipNorm: Float = 0
     public var seed: UInt64 = 42
@@ -30,8 +32,8 @@ public struct PointwiseTrainingConfiguration: Codable, Sendable, Equatable {
 
     func makeOptimizer() -> Optimizer {
         switch optimizer {
-        case .adam: return Adam(learningRate: learningRate)
-        case .adamw: return Adam.adamW(learningRate: learningRate)
+        case .adam: return Adam(learningRate: learningRate, sparseMode: sparseMode)
+        case .adamw: return Adam.adamW(learningRate: learningRate, sparseMode: sparseMode)
         case .sgd: return SGD(learningRate: learningRate)
         case .adagrad: return Adagrad(learningRate: learningRate)
         }
@@ -84,7 +86,8 @@ public final class PointwiseTrainer {
     public func train<M: PointwiseModel>(
         _ model: M, on interactions: InteractionMatrix,
         events: (TrainingEvent) -> Void = { _ in },
-        afterEpoch: (Int) -> [String: Double] = { _ in [:] }
+        afterEpoch: (Int) -> [String: Double] = { _ in [:] },
+        stopAfter: (EpochSummary) -> Bool = { _ in false }
     ) {
         let c = configuration
         var rng = RandomGenerator(seed: c.seed)
@@ -117,12 +120,14 @@ public final class PointwiseTrainer {
                                      loss: lossSum / Double(hi), samplesPerSecond: rate, etaSeconds: remaining))
                 }
             }
+            optimizer.synchronize(parameters)  // weights as of this step, for evaluation and checkpoints
             let seconds = Date().timeIntervalSince(epochStart)
             var summary = EpochSummary(epoch: epoch, loss: lossSum / Double(max(samples.count, 1)), seconds: seconds,
                                        samplesPerSecond: Double(samples.count) / max(seconds, 1e-9))
             summary.metrics = afterEpoch(epoch)
             history.append(summary)
             events(.epochFinished(summary))
+            if stopAfter(summary) { break }
         }
     }
 

@@ -19,11 +19,7 @@ public enum Loss {
         let i = logits.id
         return logits.tape.record(Tensor(scalar: Float(total / Double(Swift.max(n, 1)))), inputs: [logits]) { g, sink in
             let scale = g.scalar / Float(Swift.max(n, 1))
-            var gx = Tensor(uninitializedShape: x.shape)
-            let vs = SIMD16<Float>(repeating: scale)
-            VectorKernels.zip(x.readPointer, targets.readPointer, gx.writePointer(), n,
-                              { (VectorKernels.sigmoid($0) - $1) * vs }, { (ScalarMath.sigmoid($0) - $1) * scale })
-            sink.accumulate(i, gx)
+            sink.accumulate(i, x.zip(targets.reshaped(x.shape), Elementwise.SigmoidMinusTarget(scale: scale)))
         }
     }
 

@@ -50,7 +50,9 @@ public struct SparseRows: Sendable {
         let src = values.readPointer, dst = out.writePointer()
         var u = -1
         var last: Int32 = -1
-        for key in keys {
+        let ahead = VectorKernels.prefetchDistance
+        for (k, key) in keys.enumerated() {
+            if k + ahead < n { VectorKernels.prefetch(src + Int(keys[k + ahead] & 0xFFFF_FFFF) * w, count: w) }
             let row = Int32(bitPattern: UInt32(key >> 32))
             if row != last { u += 1; last = row }
             VectorKernels.add(src + Int(key & 0xFFFF_FFFF) * w, into: dst + u * w, w)

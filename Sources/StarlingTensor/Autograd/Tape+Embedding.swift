@@ -15,8 +15,12 @@ extension Tape {
         let rows = t.shape[0], width = t.shape[1]
         var out = Tensor(uninitializedShape: [indices.count, width])
         let src = t.readPointer, dst = out.writePointer()
-        for (k, i) in indices.enumerated() {
+        for i in indices {
             precondition(i >= 0 && Int(i) < rows, "embedding: index \(i) out of range 0..<\(rows) for table \(table.name)")
+        }
+        let ahead = VectorKernels.prefetchDistance
+        for (k, i) in indices.enumerated() {
+            if k + ahead < indices.count { VectorKernels.prefetch(src + Int(indices[k + ahead]) * width, count: width) }
             (dst + k * width).update(from: src + Int(i) * width, count: width)
         }
         return recordSparse(out) { g, sink in
@@ -42,16 +46,19 @@ extension Tape {
             precondition(bounds[b] >= 0 && bounds[b] <= bounds[b + 1] && bounds[b + 1] <= indices.count,
                          "embeddingBag: offsets must be non-decreasing and within 0...\(indices.count), got \(offsets)")
         }
+        for i in indices {
+            precondition(i >= 0 && Int(i) < rows, "embeddingBag: index \(i) out of range 0..<\(rows) for table \(table.name)")
+        }
         var out = Tensor(shape: [bags, width])
         let src = t.readPointer, dst = out.writePointer()
+        let ahead = VectorKernels.prefetchDistance
         for b in 0..<bags {
             let lo = bounds[b], hi = bounds[b + 1]
             let scale: Float = reduction == .mean && hi > lo ? 1 / Float(hi - lo) : 1
             let o = dst + b * width
             for k in lo..<hi {
-                let i = indices[k]
-                precondition(i >= 0 && Int(i) < rows, "embeddingBag: index \(i) out of range 0..<\(rows) for table \(table.name)")
-                VectorKernels.addScaled(src + Int(i) * width, scale * (weights?[k] ?? 1), into: o, width)
+                if k + ahead < indices.count { VectorKernels.prefetch(src + Int(indices[k + ahead]) * width, count: width) }
+                VectorKernels.addScaled(src + Int(indices[k]) * width, scale * (weights?[k] ?? 1), into: o, width)
             }
         }
         return recordSparse(out) { g, sink in
@@ -61,9 +68,7 @@ extension Tape {
                 let lo = bounds[b], hi = bounds[b + 1]
                 let scale: Float = reduction == .mean && hi > lo ? 1 / Float(hi - lo) : 1
                 for k in lo..<hi {
-                    let s = scale * (weights?[k] ?? 1)
-                    let gs = SIMD16<Float>(repeating: s)
-                    VectorKernels.map(pg + b * width, pr + k * width, width, { $0 * gs }, { $0 * s })
+                    VectorKernels.scaled(pg + b * width, scale * (weights?[k] ?? 1), into: pr + k * width, width)
                 }
             }
             sink.accumulateSparse(table, SparseRows(indices: indices, values: rowsGrad, tableRows: rows))

@@ -5,55 +5,31 @@ extension Variable {
 
     /// `max(x, 0)` element-wise.
     public func relu() -> Variable {
-        let zero = V(repeating: 0)
-        let out = value.map { $0.replacing(with: zero, where: $0 .< zero) } scalar: { Swift.max($0, 0) }
+        let out = value.map(Elementwise.ReLU())
         let i = id
-        return unary(out) { g, sink in
-            var gx = Tensor(uninitializedShape: g.shape)
-            VectorKernels.zip(g.readPointer, out.readPointer, gx.writePointer(), g.count,
-                              { $0.replacing(with: 0, where: $1 .<= 0) }, { $1 > 0 ? $0 : 0 })
-            sink.accumulate(i, gx)
-        }
+        return unary(out) { g, sink in sink.accumulate(i, g.zip(out, Elementwise.ReLUGradient())) }
     }
 
     /// `x` where positive, `slope·x` elsewhere.
     public func leakyRelu(slope: Float = 0.01) -> Variable {
         let x = value
-        let vs = V(repeating: slope)
-        let out = x.map { v in v.replacing(with: v * vs, where: v .< 0) } scalar: { $0 < 0 ? $0 * slope : $0 }
+        let out = x.map(Elementwise.LeakyReLU(slope: slope))
         let i = id
-        return unary(out) { g, sink in
-            var gx = Tensor(uninitializedShape: g.shape)
-            VectorKernels.zip(g.readPointer, x.readPointer, gx.writePointer(), g.count,
-                              { $0.replacing(with: $0 * vs, where: $1 .< 0) }, { $1 < 0 ? $0 * slope : $0 })
-            sink.accumulate(i, gx)
-        }
+        return unary(out) { g, sink in sink.accumulate(i, g.zip(x, Elementwise.LeakyReLUGradient(slope: slope))) }
     }
 
     /// The logistic function `1 / (1 + e^-x)`.
     public func sigmoid() -> Variable {
-        let out = value.map { VectorKernels.sigmoid($0) } scalar: { ScalarMath.sigmoid($0) }
+        let out = value.map(Elementwise.Sigmoid())
         let i = id
-        return unary(out) { g, sink in
-            var gx = Tensor(uninitializedShape: g.shape)
-            let one = V(repeating: 1)
-            VectorKernels.zip(g.readPointer, out.readPointer, gx.writePointer(), g.count,
-                              { $0 * $1 * (one - $1) }, { $0 * $1 * (1 - $1) })
-            sink.accumulate(i, gx)
-        }
+        return unary(out) { g, sink in sink.accumulate(i, g.zip(out, Elementwise.SigmoidGradient())) }
     }
 
     /// The hyperbolic tangent.
     public func tanh() -> Variable {
-        let out = value.map { VectorKernels.tanh($0) } scalar: { ScalarMath.tanh($0) }
+        let out = value.map(Elementwise.Tanh())
         let i = id
-        return unary(out) { g, sink in
-            var gx = Tensor(uninitializedShape: g.shape)
-            let one = V(repeating: 1)
-            VectorKernels.zip(g.readPointer, out.readPointer, gx.writePointer(), g.count,
-                              { $0 * (one - $1 * $1) }, { $0 * (1 - $1 * $1) })
-            sink.accumulate(i, gx)
-        }
+        return unary(out) { g, sink in sink.accumulate(i, g.zip(out, Elementwise.TanhGradient())) }
     }
 
     /// The Gaussian error linear unit, exact form `x·Φ(x) = ½x(1 + erf(x/√2))` (PyTorch's default).
@@ -80,7 +56,7 @@ extension Variable {
         let out = x.mapScalars { Swift.max($0, 0) + log1pf(Foundation.exp(-Swift.abs($0))) }
         let i = id
         return unary(out) { g, sink in
-            let s = x.map { VectorKernels.sigmoid($0) } scalar: { ScalarMath.sigmoid($0) }
+            let s = x.map(Elementwise.Sigmoid())
             sink.accumulate(i, g * s)
         }
     }
@@ -104,6 +80,14 @@ extension Variable {
 
 /// Numerically stable softmax and log-softmax kernels along one axis.
 public enum Softmax {
+    /// `e^{x - shift}`.
+    public struct ExpShifted: UnaryOperator {
+        public let shift: Float
+        @inlinable public init(shift: Float) { self.shift = shift }
+        @inlinable public func apply(_ v: SIMD16<Float>) -> SIMD16<Float> { VectorKernels.exp(v - shift) }
+        @inlinable public func apply(_ x: Float) -> Float { Foundation.exp(x - shift) }
+    }
+
     /// Softmax (or log-softmax) of `x` along `axis`.
     public static func forward(_ x: Tensor, axis: Int, log: Bool) -> Tensor {
         let (outer, dim, inner) = Tensor.split(x.shape, at: axis)
@@ -136,13 +120,10 @@ public enum Softmax {
             y.update(repeating: log ? -.infinity : 0, count: n)
             return
         }
-        let vm = SIMD16<Float>(repeating: m)
-        VectorKernels.map(x, y, n, { VectorKernels.exp($0 - vm) }, { Foundation.exp($0 - m) })
+        VectorKernels.map(x, y, n, ExpShifted(shift: m))
         let s = VectorKernels.sum(y, n)
         if log {
-            let shift = m + Foundation.log(s)
-            let vs = SIMD16<Float>(repeating: shift)
-            VectorKernels.map(x, y, n, { $0 - vs }, { $0 - shift })
+            VectorKernels.map(x, y, n, Elementwise.WithRight(Elementwise.Subtract(), m + Foundation.log(s)))
         } else {
             VectorKernels.scale(y, 1 / s, n)
         }

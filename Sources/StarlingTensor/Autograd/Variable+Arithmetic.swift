@@ -78,7 +78,7 @@ extension Variable {
 
     /// `e^x` element-wise.
     public func exp() -> Variable {
-        let out = value.map { VectorKernels.exp($0) } scalar: { Foundation.exp($0) }
+        let out = value.map(Elementwise.Exp())
         let i = id
         return unary(out) { g, sink in sink.accumulate(i, g * out) }
     }

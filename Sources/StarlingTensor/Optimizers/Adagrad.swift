@@ -18,7 +18,7 @@ public final class Adagrad: Optimizer {
 
     public func step(_ parameters: [Parameter], gradients: Gradients) {
         let lr = learningRate, eps = epsilon, wd = weightDecay
-        applySegments(parameters, gradients) { parameter, values in
+        applySegments(parameters, gradients) { parameter, values, _ in
             let (state, t) = slots.prepare(parameter, count: 1)
             let accumulator = state[0]
             if t == 1 && initialAccumulator != 0 {

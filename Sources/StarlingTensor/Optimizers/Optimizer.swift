@@ -15,6 +15,15 @@ public protocol Optimizer: AnyObject {
 
     /// Applies one update to each parameter that has a gradient in `gradients`.
     func step(_ parameters: [Parameter], gradients: Gradients)
+
+    /// Brings every parameter up to date with updates the optimizer has deferred (see
+    /// ``Adam/SparseMode/denseEquivalent``). Call before reading weights for evaluation or a
+    /// checkpoint; optimizers without deferred work do nothing.
+    func synchronize(_ parameters: [Parameter])
+}
+
+extension Optimizer {
+    public func synchronize(_ parameters: [Parameter]) {}
 }
 
 /// A raw pointer that may cross threads: the code using it guarantees disjoint access.
@@ -36,10 +45,47 @@ struct OptimizerSlots {
         var tensors: [Tensor]
         var pointers: [SharedPointer]
         var steps = 0
+        /// Per row of an embedding table: the step through which the row is up to date (deferred
+        /// updates); nil until a deferring optimizer asks for it.
+        private(set) var rowSteps: UnsafeMutablePointer<Int32>?
+        private(set) var rows = 0
+        /// Per step (1-based): the scalar weight of a zero-gradient step in a deferred catch-up.
+        private(set) var stepWeights: UnsafeMutablePointer<Float>
+        private(set) var stepWeightCount = 1
+        private var stepWeightCapacity = 1024
+
         init(count: Int, shape: [Int]) {
             tensors = (0..<count).map { _ in Tensor(shape: shape) }
             pointers = []
             for i in tensors.indices { pointers.append(SharedPointer(tensors[i].writePointer())) }
+            stepWeights = .allocate(capacity: stepWeightCapacity)
+            stepWeights[0] = 0
+        }
+
+        /// Creates the per-row bookkeeping (all rows "never updated").
+        func trackRows(_ count: Int) {
+            guard rowSteps == nil else { return }
+            rows = count
+            rowSteps = .allocate(capacity: count)
+            rowSteps!.initialize(repeating: 0, count: count)
+        }
+
+        /// Records the catch-up weight of the next step.
+        func appendStepWeight(_ w: Float) {
+            if stepWeightCount == stepWeightCapacity {
+                let bigger = UnsafeMutablePointer<Float>.allocate(capacity: stepWeightCapacity * 2)
+                bigger.update(from: stepWeights, count: stepWeightCount)
+                stepWeights.deallocate()
+                stepWeights = bigger
+                stepWeightCapacity *= 2
+            }
+            stepWeights[stepWeightCount] = w
+            stepWeightCount += 1
+        }
+
+        deinit {
+            rowSteps?.deallocate()
+            stepWeights.deallocate()
         }
     }
 
@@ -61,6 +107,9 @@ struct OptimizerSlots {
 
     /// The state tensors of a parameter.
     func state(_ parameter: Parameter) -> [Tensor] { boxes[parameter.key]?.tensors ?? [] }
+
+    /// The state box of a parameter, if it has stepped.
+    func box(_ parameter: Parameter) -> Box? { boxes[parameter.key] }
 }
 
 extension Optimizer {
@@ -69,7 +118,7 @@ extension Optimizer {
     /// spread over the threads.
     func applySegments(
         _ parameters: [Parameter], _ gradients: Gradients,
-        _ makeUpdate: (Parameter, SharedPointer) -> SegmentUpdate
+        _ makeUpdate: (_ parameter: Parameter, _ values: SharedPointer, _ rowSparse: Bool) -> SegmentUpdate
     ) {
         var kernels: [SegmentUpdate] = []
         var segments: [(kernel: Int, offset: Int, gradient: UnsafePointer<Float>, count: Int)] = []
@@ -80,7 +129,7 @@ extension Optimizer {
             guard gradients.dense[key] != nil || gradients.sparse[key] != nil, parameter.value.count > 0 else { continue }
             let values = SharedPointer(parameter.value.writePointer())
             let k = kernels.count
-            kernels.append(makeUpdate(parameter, values))
+            kernels.append(makeUpdate(parameter, values, gradients.dense[key] == nil))
             if let g = gradients.dense[key] {
                 precondition(g.count == parameter.value.count,
                              "\(Self.self): gradient of shape \(g.shape) for parameter \(parameter.name) of shape \(parameter.shape)")
@@ -137,5 +186,11 @@ private final class SegmentList: @unchecked Sendable {
     func run(_ i: Int) {
         let s = segments[i]
         kernels[s.kernel](s.offset, s.gradient, s.count)
+    }
+
+    /// Hints the CPU to load the parameter rows of segment `i` (a later one) while others run.
+    func prefetch(_ i: Int, values: [SharedPointer?]) {
+        let s = segments[i]
+        if let base = values[s.kernel] { VectorKernels.prefetchForWrite(base.base + s.offset, count: s.count) }
     }
 }

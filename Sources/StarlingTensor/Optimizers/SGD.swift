@@ -20,7 +20,7 @@ public final class SGD: Optimizer {
 
     public func step(_ parameters: [Parameter], gradients: Gradients) {
         let lr = learningRate, mu = momentum, wd = weightDecay, nest = nesterov
-        applySegments(parameters, gradients) { parameter, values in
+        applySegments(parameters, gradients) { parameter, values, _ in
             if mu == 0 {
                 return { off, g, n in
                     let p = values.base + off
