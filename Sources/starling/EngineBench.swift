@@ -22,7 +22,28 @@ struct EngineBench: ParsableCommand {
         if parts.contains("embedding-bag") { result["embedding_bag"] = embeddingBag() }
         if parts.contains("neumf") { result["neumf_training"] = try neumf() }
         let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        if json {
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            printSummary(result)
+        }
+    }
+
+    /// A short human-readable version of the results.
+    func printSummary(_ result: [String: Any]) {
+        print("Starling engine benchmark (\(result["build"]!), \(result["cores"]!) cores)")
+        for row in result["sgemm"] as? [[String: Any]] ?? [] {
+            print("  sgemm \(row["m"]!)×\(row["n"]!)×\(row["k"]!) on \(row["threads"]!) thread(s): \(row["gflops"]!) GFLOP/s")
+        }
+        if let bag = result["embedding_bag"] as? [String: Any] {
+            print("  embedding-bag forward+backward (\(bag["table_rows"]!)×\(bag["width"]!) table, \(bag["bags"]!) bags of \(bag["bag_size"]!)): \(bag["gb_per_s"]!) GB/s")
+        }
+        if let neumf = result["neumf_training"] as? [String: Any] {
+            for row in neumf["runs"] as? [[String: Any]] ?? [] {
+                print("  NeuMF training, \(row["threads"]!) thread(s), batch \(row["batch_size"]!): \(row["samples_per_second"]!) samples/s (forward+backward \(row["forward_backward_us_per_step"]!) µs, optimizer \(row["optimizer_us_per_step"]!) µs per step)")
+            }
+        }
+        print("(--json for machine-readable output)")
     }
 
     /// GFLOP/s of C = A·B at the sizes models use, on 1 and 2 BLAS threads (median of 5 trials).

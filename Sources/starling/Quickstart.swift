@@ -23,7 +23,7 @@ struct Quickstart: ParsableCommand {
         var file = try result.model.checkpoint()
         file.metadata["dataset"] = split.name
         try file.write(to: URL(fileURLWithPath: output))
-        try TrainingArtifacts.write(history: [("NeuMF", result.history)], beside: output)
+        try TrainingArtifacts.write(history: [("NeuMF", result.history)], beside: output, protocol: evaluator.evaluationProtocol)
         let report = evaluator.evaluate(result.model, details: ["checkpoint": output])
         print(try report.json())
         print(report.summary)

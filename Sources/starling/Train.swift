@@ -74,7 +74,7 @@ struct Train: ParsableCommand {
         if let selected = session.selectedEpoch { file.metadata["selected_epoch"] = "\(selected) (best validation NDCG@10)" }
         try file.write(to: URL(fileURLWithPath: output))
         Console.status("checkpoint written to \(output)")
-        try TrainingArtifacts.write(history: history, beside: output)
+        try TrainingArtifacts.write(history: history, beside: output, protocol: evaluator.evaluationProtocol)
         let report = evaluator.evaluate(model, details: ["checkpoint": output])
         print(report.summary)
     }
@@ -141,7 +141,7 @@ struct NeuMFTrainingSession {
 
 /// The training history (JSON) and its curve (SVG) written next to a checkpoint.
 enum TrainingArtifacts {
-    static func write(history: [(String, [EpochSummary])], beside checkpoint: String) throws {
+    static func write(history: [(String, [EpochSummary])], beside checkpoint: String, protocol: EvaluationProtocol) throws {
         let base = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(".safetensors".count)) : checkpoint
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -149,13 +149,14 @@ enum TrainingArtifacts {
         try Console.write(String(decoding: try encoder.encode(json), as: UTF8.self), to: base + ".history.json")
         var series: [LineChart.Series] = []
         for (name, epochs) in history {
-            series.append(.init(name: "\(name) loss", points: epochs.map { (Double($0.epoch), $0.loss) }))
+            series.append(.init(name: "\(name) loss", points: epochs.map { (Double($0.epoch), $0.loss) }, dashed: true))
             for metric in ["HR@10", "NDCG@10", "val HR@10", "val NDCG@10"] {
                 let points = epochs.compactMap { e in e.metrics[metric].map { (Double(e.epoch), $0) } }
                 if !points.isEmpty { series.append(.init(name: "\(name) \(metric)", points: points)) }
             }
         }
-        let chart = LineChart(title: "Training curve (test metrics: sampled, 99 negatives)", xLabel: "epoch", yLabel: "value", series: series)
+        let chart = LineChart(title: "Training curve (\(`protocol`.ranking) test metrics: \(`protocol`.candidates))",
+                              xLabel: "epoch", yLabel: "value", series: series)
         try Console.write(chart.svg(), to: base + ".curve.svg")
         Console.status("history and curve written to \(base).history.json and \(base).curve.svg")
     }

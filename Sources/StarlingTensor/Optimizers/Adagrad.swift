@@ -24,7 +24,7 @@ public final class Adagrad: Optimizer {
             if t == 1 && initialAccumulator != 0 {
                 accumulator.base.update(repeating: initialAccumulator, count: parameter.value.count)
             }
-            return { off, g, n in
+            return SegmentKernel(arrays: [values, accumulator]) { off, g, n in
                 typealias V = SIMD16<Float>
                 let p = values.base + off, a = accumulator.base + off
                 let (vwd, vlr, veps) = (V(repeating: wd), V(repeating: lr), V(repeating: eps))

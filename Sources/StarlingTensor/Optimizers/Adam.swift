@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019).
 ///
@@ -73,10 +74,12 @@ public final class Adam: Optimizer {
             let coefficients = Coefficients(b1: b1, b2: b2, eps: eps, l2: decoupled ? 0 : wd,
                                             shrink: decoupled ? 1 - lr * wd : 1, stepSize: lr / c1, rc2: 1 / c2.squareRoot())
             guard rowSparse && sparseMode == .denseEquivalent else {
-                return { off, g, n in Adam.update(values.base + off, g, m.base + off, v.base + off, n, coefficients) }
+                return SegmentKernel(arrays: [values, m, v]) { off, g, n in
+                    Adam.update(values.base + off, g, m.base + off, v.base + off, n, coefficients)
+                }
             }
             let catchUp = prepareCatchUp(parameter, step: t, learningRate: lr, c1: c1, c2: c2)
-            return { off, g, n in
+            return SegmentKernel(arrays: [values, m, v]) { off, g, n in
                 let row = off / n
                 catchUp.apply(row: row, through: t - 1, values: values.base + off, m: m.base + off, v: v.base + off, width: n)
                 Adam.update(values.base + off, g, m.base + off, v.base + off, n, coefficients)
@@ -122,6 +125,7 @@ public final class Adam: Optimizer {
         let rowSteps: UnsafeMutableRowSteps
         let weights: UnsafePointer<Float>
         let ratio: Float, beta1: Float, beta2: Float, epsilon: Float
+        let powers: PowerTables
 
         init(box: OptimizerSlots.Box, beta1: Float, beta2: Float, epsilon: Float) {
             rowSteps = UnsafeMutableRowSteps(base: box.rowSteps!)
@@ -130,6 +134,7 @@ public final class Adam: Optimizer {
             self.beta1 = beta1
             self.beta2 = beta2
             self.epsilon = epsilon
+            powers = PowerTables.shared(beta1: beta1, beta2: beta2)
         }
 
         /// Applies the zero-gradient steps `rowSteps[row] + 1 ... through` to one row.
@@ -145,8 +150,7 @@ public final class Adam: Optimizer {
                 rj *= ratio
                 a += weights[previous + j] * rj
             }
-            let d1 = Float(Foundation.pow(Double(beta1), Double(missed)))
-            let d2 = Float(Foundation.pow(Double(beta2), Double(missed)))
+            let (d1, d2) = powers.powers(missed)
             typealias V = SIMD16<Float>
             var i = 0
             while i + 16 <= n {
@@ -194,6 +198,39 @@ public final class Adam: Optimizer {
             v[i] = c.b2 * v[i] + (1 - c.b2) * gi * gi
             p[i] = p[i] * c.shrink - c.stepSize * m[i] / (v[i].squareRoot() * c.rc2 + c.eps)
             i += 1
+        }
+    }
+}
+
+/// `β₁ᵏ` and `β₂ᵏ` for small `k`, precomputed (two `pow` calls per caught-up row were measurable).
+final class PowerTables: @unchecked Sendable {
+    static let size = 4096
+    let beta1: Float, beta2: Float
+    let first: [Float], second: [Float]
+
+    init(beta1: Float, beta2: Float) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        first = (0..<PowerTables.size).map { Float(Foundation.pow(Double(beta1), Double($0))) }
+        second = (0..<PowerTables.size).map { Float(Foundation.pow(Double(beta2), Double($0))) }
+    }
+
+    @inline(__always)
+    func powers(_ k: Int) -> (Float, Float) {
+        if k < PowerTables.size { return (first[k], second[k]) }
+        return (Float(Foundation.pow(Double(beta1), Double(k))), Float(Foundation.pow(Double(beta2), Double(k))))
+    }
+
+    private static let cache = Mutex<[String: PowerTables]>([:])
+
+    /// One table per (β₁, β₂) pair, built once.
+    static func shared(beta1: Float, beta2: Float) -> PowerTables {
+        cache.withLock { tables in
+            let key = "\(beta1.bitPattern):\(beta2.bitPattern)"
+            if let t = tables[key] { return t }
+            let t = PowerTables(beta1: beta1, beta2: beta2)
+            tables[key] = t
+            return t
         }
     }
 }

@@ -35,6 +35,17 @@ public struct SharedPointer: @unchecked Sendable {
 /// Updates `count` elements at element `offset` of one parameter (and its state) from `gradient`.
 public typealias SegmentUpdate = @Sendable (_ offset: Int, _ gradient: UnsafePointer<Float>, _ count: Int) -> Void
 
+/// A segment kernel plus the arrays it reads and writes at the segment's offset (the parameter and
+/// its state), so rows further down the list can be prefetched while earlier ones are updated.
+public struct SegmentKernel: Sendable {
+    public let update: SegmentUpdate
+    public let arrays: [SharedPointer]
+    public init(arrays: [SharedPointer], _ update: @escaping SegmentUpdate) {
+        self.update = update
+        self.arrays = arrays
+    }
+}
+
 /// Per-parameter state tensors with the parameter's shape, created on first use.
 ///
 /// The state lives in a class box per parameter so that updating it never copies it (a tensor
@@ -118,9 +129,9 @@ extension Optimizer {
     /// spread over the threads.
     func applySegments(
         _ parameters: [Parameter], _ gradients: Gradients,
-        _ makeUpdate: (_ parameter: Parameter, _ values: SharedPointer, _ rowSparse: Bool) -> SegmentUpdate
+        _ makeUpdate: (_ parameter: Parameter, _ values: SharedPointer, _ rowSparse: Bool) -> SegmentKernel
     ) {
-        var kernels: [SegmentUpdate] = []
+        var kernels: [SegmentKernel] = []
         var segments: [(kernel: Int, offset: Int, gradient: UnsafePointer<Float>, count: Int)] = []
         var keepAlive: [Tensor] = []
         var total = 0
@@ -154,8 +165,9 @@ extension Optimizer {
         }
         let threads = Swift.max(1, Swift.min(threadCount, total / 8192))
         withExtendedLifetime(keepAlive) {
+            let work = SegmentList(kernels: kernels, segments: segments)
             if threads == 1 {
-                for s in segments { kernels[s.kernel](s.offset, s.gradient, s.count) }
+                work.run(segments.indices)
                 return
             }
             // Contiguous groups of segments with about the same number of elements.
@@ -166,31 +178,35 @@ extension Optimizer {
                 if acc >= total * bounds.count / threads && bounds.count < threads { bounds.append(i + 1) }
             }
             bounds.append(segments.count)
-            let work = SegmentList(kernels: kernels, segments: segments)
             let groups = bounds
-            Parallel.forEach(groups.count - 1) { t in
-                for i in groups[t]..<groups[t + 1] { work.run(i) }
-            }
+            Parallel.forEach(groups.count - 1) { t in work.run(groups[t]..<groups[t + 1]) }
         }
     }
 }
 
 /// The segments of one step, shared read-only by the worker threads.
 private final class SegmentList: @unchecked Sendable {
-    let kernels: [SegmentUpdate]
+    let kernels: [SegmentKernel]
     let segments: [(kernel: Int, offset: Int, gradient: UnsafePointer<Float>, count: Int)]
-    init(kernels: [SegmentUpdate], segments: [(kernel: Int, offset: Int, gradient: UnsafePointer<Float>, count: Int)]) {
+    init(kernels: [SegmentKernel], segments: [(kernel: Int, offset: Int, gradient: UnsafePointer<Float>, count: Int)]) {
         self.kernels = kernels
         self.segments = segments
     }
-    func run(_ i: Int) {
-        let s = segments[i]
-        kernels[s.kernel](s.offset, s.gradient, s.count)
-    }
 
-    /// Hints the CPU to load the parameter rows of segment `i` (a later one) while others run.
-    func prefetch(_ i: Int, values: [SharedPointer?]) {
-        let s = segments[i]
-        if let base = values[s.kernel] { VectorKernels.prefetchForWrite(base.base + s.offset, count: s.count) }
+    /// Runs the segments in `range` in order, prefetching the rows of the segment a few ahead
+    /// (random embedding rows would otherwise stall on every cache miss).
+    func run(_ range: Range<Int>) {
+        let ahead = 4
+        for i in range {
+            if i + ahead < range.upperBound {
+                let next = segments[i + ahead]
+                if next.count <= 1024 {
+                    for array in kernels[next.kernel].arrays { VectorKernels.prefetchForWrite(array.base + next.offset, count: next.count) }
+                    VectorKernels.prefetch(next.gradient, count: next.count)
+                }
+            }
+            let s = segments[i]
+            kernels[s.kernel].update(s.offset, s.gradient, s.count)
+        }
     }
 }

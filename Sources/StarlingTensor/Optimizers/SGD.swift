@@ -22,14 +22,14 @@ public final class SGD: Optimizer {
         let lr = learningRate, mu = momentum, wd = weightDecay, nest = nesterov
         applySegments(parameters, gradients) { parameter, values, _ in
             if mu == 0 {
-                return { off, g, n in
+                return SegmentKernel(arrays: [values]) { off, g, n in
                     let p = values.base + off
                     for i in 0..<n { p[i] -= lr * (g[i] + wd * p[i]) }
                 }
             }
             let (state, t) = slots.prepare(parameter, count: 1)
             let first = t == 1, velocity = state[0]
-            return { off, g, n in
+            return SegmentKernel(arrays: [values, velocity]) { off, g, n in
                 let p = values.base + off, v = velocity.base + off
                 for i in 0..<n {
                     let gi = g[i] + wd * p[i]
