@@ -2,14 +2,18 @@ import Foundation
 
 /// Finds the folder that holds the offline datasets (`ncf-ml-1m/`, `ml-100k/`, …).
 public enum DataRoot {
-    /// The first of: the explicit path, `$STARLING_DATA`, `../shared/datasets`, `shared/datasets`
-    /// (relative to the working directory) that exists.
+    /// The explicit path if one is given (it must exist: a mistyped `--data` is an error, never
+    /// silently replaced); otherwise the first of `$STARLING_DATA`, `../shared/datasets`,
+    /// `shared/datasets` (relative to the working directory) that exists.
     public static func resolve(explicit: String? = nil,
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws(DataError) -> URL {
         var candidates: [String] = []
-        if let explicit { candidates.append(explicit) }
-        if let env = environment["STARLING_DATA"], !env.isEmpty { candidates.append(env) }
-        if explicit == nil { candidates += ["../shared/datasets", "shared/datasets"] }
+        if let explicit {
+            candidates = [explicit]
+        } else {
+            if let env = environment["STARLING_DATA"], !env.isEmpty { candidates.append(env) }
+            candidates += ["../shared/datasets", "shared/datasets"]
+        }
         for c in candidates {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: c, isDirectory: &isDirectory), isDirectory.boolValue {

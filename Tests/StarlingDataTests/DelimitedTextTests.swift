@@ -41,5 +41,9 @@ struct DelimitedTextTests {
         #expect { try DataRoot.resolve(explicit: "/nonexistent/starling", environment: [:]) } throws: { error in
             "\(error)".contains("/nonexistent/starling") && "\(error)".contains("STARLING_DATA")
         }
+        // An explicit path that does not exist is an error even when STARLING_DATA would work.
+        #expect(throws: DataError.noDataRoot(tried: ["/nonexistent/starling"])) {
+            try DataRoot.resolve(explicit: "/nonexistent/starling", environment: ["STARLING_DATA": tmp])
+        }
     }
 }
