@@ -31,6 +31,28 @@ public struct LineChart {
 
     /// The chart as an SVG document.
     public func svg() -> String {
+        """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
+        \(body())</svg>
+
+        """
+    }
+
+    /// Several charts stacked vertically in one SVG document (one panel per training stage, say).
+    public static func stacked(_ charts: [LineChart]) -> String {
+        let width = charts.map(\.width).max() ?? 0
+        let height = charts.reduce(0) { $0 + $1.height }
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        var y = 0.0
+        for chart in charts {
+            out += "<g transform=\"translate(0 \(y))\">\n\(chart.body())</g>\n"
+            y += chart.height
+        }
+        return out + "</svg>\n"
+    }
+
+    /// The chart's drawing, without the enclosing `<svg>` element.
+    func body() -> String {
         let all = series.flatMap(\.points)
         let longest = Double(series.map(\.name.count).max() ?? 10)
         let left = 64.0, right = 44 + 7 * longest, top = 36.0, bottom = 48.0
@@ -48,8 +70,7 @@ public struct LineChart {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
         }
         var out = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
-        <rect width="100%" height="100%" fill="white"/>
+        <rect width="\(width)" height="\(height)" fill="white"/>
         <text x="\(width / 2)" y="20" text-anchor="middle" font-size="15">\(esc(title))</text>
         <rect x="\(left)" y="\(top)" width="\(plotW)" height="\(plotH)" fill="none" stroke="#888"/>
 
@@ -79,6 +100,6 @@ public struct LineChart {
             out += "<line x1=\"\(left + plotW + 10)\" y1=\"\(ly - 4)\" x2=\"\(left + plotW + 30)\" y2=\"\(ly - 4)\" stroke=\"\(color)\" stroke-width=\"2\"\(dash)/>\n"
             out += "<text x=\"\(left + plotW + 34)\" y=\"\(ly)\">\(esc(s.name))</text>\n"
         }
-        return out + "</svg>\n"
+        return out
     }
 }

@@ -20,14 +20,16 @@ struct NeuMFBench: ParsableCommand {
         trainer.progressInterval = 5
         trainer.train(model, on: split.train, events: { Console.report($0, label: "NeuMF") })
         let report = evaluator.evaluate(model)
-        let totalSeconds = trainer.history.reduce(0) { $0 + $1.seconds }
-        let samples = trainer.history.reduce(0.0) { $0 + $1.samplesPerSecond * $1.seconds }
+        let samplingSeconds = trainer.history.reduce(0) { $0 + $1.samplingSeconds }
+        let stepSeconds = trainer.history.reduce(0) { $0 + $1.seconds - $1.samplingSeconds }
+        let samples = trainer.history.reduce(0.0) { $0 + $1.samplesPerSecond * ($1.seconds - $1.samplingSeconds) }
         let result: [String: Any] = [
             "engine": "starling", "build": BenchEnvironment.build, "model": "NeuMF", "dataset": split.name,
             "factors": options.factors, "layers": options.layers, "batch_size": options.batchSize,
             "threads": options.threads, "epochs": options.epochs,
-            "train_seconds": totalSeconds.rounded(to: 2),
-            "samples_per_second": (samples / max(totalSeconds, 1e-9)).rounded(),
+            "train_seconds": stepSeconds.rounded(to: 2), "sampling_seconds": samplingSeconds.rounded(to: 2),
+            "samples_per_second": (samples / max(stepSeconds, 1e-9)).rounded(),
+            "sparse_adam": options.sparseAdam.rawValue,
             "epoch_losses": trainer.history.map { $0.loss.rounded(to: 5) },
             "protocol": "sampled: held-out item + 99 given negatives, K=10",
             "HR@10": report.metrics["HR@10"]!.rounded(to: 4), "NDCG@10": report.metrics["NDCG@10"]!.rounded(to: 4),

@@ -139,25 +139,35 @@ struct NeuMFTrainingSession {
     }
 }
 
+/// One stage of a training run in the history file (`GMF`, `MLP`, `NeuMF`, …), in run order.
+struct TrainingStage: Codable {
+    var stage: String
+    var epochs: [EpochSummary]
+}
+
 /// The training history (JSON) and its curve (SVG) written next to a checkpoint.
 enum TrainingArtifacts {
     static func write(history: [(String, [EpochSummary])], beside checkpoint: String, protocol: EvaluationProtocol) throws {
         let base = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(".safetensors".count)) : checkpoint
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = Dictionary(uniqueKeysWithValues: history.map { ($0.0, $0.1) })
-        try Console.write(String(decoding: try encoder.encode(json), as: UTF8.self), to: base + ".history.json")
-        var series: [LineChart.Series] = []
-        for (name, epochs) in history {
-            series.append(.init(name: "\(name) loss", points: epochs.map { (Double($0.epoch), $0.loss) }, dashed: true))
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let stages = history.map { TrainingStage(stage: $0.0, epochs: $0.1) }
+        try Console.write(String(decoding: try encoder.encode(stages), as: UTF8.self), to: base + ".history.json")
+        try Console.write(curve(history: history, protocol: `protocol`), to: base + ".curve.svg")
+        Console.status("history and curve written to \(base).history.json and \(base).curve.svg")
+    }
+
+    /// The training curve as SVG: one panel per training stage (GMF, MLP, NeuMF when pre-training).
+    static func curve(history: [(String, [EpochSummary])], protocol: EvaluationProtocol?) -> String {
+        let describe = `protocol`.map { "\($0.ranking) metrics (\($0.candidates))" } ?? "metrics"
+        let charts = history.map { name, epochs -> LineChart in
+            var series: [LineChart.Series] = [.init(name: "loss", points: epochs.map { (Double($0.epoch), $0.loss) }, dashed: true)]
             for metric in ["HR@10", "NDCG@10", "val HR@10", "val NDCG@10"] {
                 let points = epochs.compactMap { e in e.metrics[metric].map { (Double(e.epoch), $0) } }
-                if !points.isEmpty { series.append(.init(name: "\(name) \(metric)", points: points)) }
+                if !points.isEmpty { series.append(.init(name: metric, points: points)) }
             }
+            return LineChart(title: "\(name): \(describe)", xLabel: "epoch", yLabel: "value", series: series)
         }
-        let chart = LineChart(title: "Training curve (\(`protocol`.ranking) test metrics: \(`protocol`.candidates))",
-                              xLabel: "epoch", yLabel: "value", series: series)
-        try Console.write(chart.svg(), to: base + ".curve.svg")
-        Console.status("history and curve written to \(base).history.json and \(base).curve.svg")
+        return charts.count == 1 ? charts[0].svg() : LineChart.stacked(charts)
     }
 }

@@ -59,6 +59,12 @@ struct CommandLineTests {
             let path = checkpoint.replacingOccurrences(of: ".safetensors", with: suffix)
             #expect(FileManager.default.fileExists(atPath: path), "missing \(path)")
         }
+        // The saved history re-plots.
+        let plotted = root.appendingPathComponent("replot.svg").path
+        let plot = try run(["plot", "--history", checkpoint.replacingOccurrences(of: ".safetensors", with: ".history.json"), "--output", plotted])
+        #expect(plot.status == 0, "plot failed: \(plot.stderr)")
+        let svg = try #require(FileManager.default.contents(atPath: plotted))
+        #expect(String(decoding: svg, as: UTF8.self).contains("<polyline"))
         let reportPath = root.appendingPathComponent("report.json").path
         let evaluate = try run(["evaluate", "--checkpoint", checkpoint, "--data", root.path, "--json", "--output", reportPath])
         #expect(evaluate.status == 0, "evaluate failed: \(evaluate.stderr)")

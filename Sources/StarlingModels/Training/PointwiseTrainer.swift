@@ -52,7 +52,11 @@ public enum TrainingEvent: Sendable {
 public struct EpochSummary: Codable, Sendable {
     public var epoch: Int
     public var loss: Double
+    /// Wall-clock seconds of the epoch: sampling negatives plus training steps.
     public var seconds: Double
+    /// Seconds spent sampling the epoch's negatives (included in ``seconds``).
+    public var samplingSeconds: Double
+    /// Examples per second of the training steps alone (forward, backward, optimizer).
     public var samplesPerSecond: Double
     /// Filled by the caller's evaluation hook, if any.
     public var metrics: [String: Double] = [:]
@@ -102,6 +106,8 @@ public final class PointwiseTrainer {
         for epoch in 1...max(c.epochs, 1) where c.epochs > 0 {
             let epochStart = Date()
             let samples = PointwiseSamples(interactions: interactions, negativesPerPositive: c.negativesPerPositive, using: &rng)
+            let samplingSeconds = Date().timeIntervalSince(epochStart)
+            let stepsStart = Date()
             var lossSum: Double = 0
             var lastReport = Date()
             let steps = (samples.count + c.batchSize - 1) / c.batchSize
@@ -112,7 +118,7 @@ public final class PointwiseTrainer {
                 globalStep += 1
                 if Date().timeIntervalSince(lastReport) >= progressInterval {
                     lastReport = Date()
-                    let elapsed = lastReport.timeIntervalSince(epochStart)
+                    let elapsed = lastReport.timeIntervalSince(stepsStart)
                     let rate = Double(hi) / max(elapsed, 1e-9)
                     let remaining = Double(samples.count - hi) / rate
                         + Double(c.epochs - epoch) * Double(samples.count) / rate
@@ -121,9 +127,10 @@ public final class PointwiseTrainer {
                 }
             }
             optimizer.synchronize(parameters)  // weights as of this step, for evaluation and checkpoints
-            let seconds = Date().timeIntervalSince(epochStart)
-            var summary = EpochSummary(epoch: epoch, loss: lossSum / Double(max(samples.count, 1)), seconds: seconds,
-                                       samplesPerSecond: Double(samples.count) / max(seconds, 1e-9))
+            let stepSeconds = Date().timeIntervalSince(stepsStart)
+            var summary = EpochSummary(epoch: epoch, loss: lossSum / Double(max(samples.count, 1)),
+                                       seconds: Date().timeIntervalSince(epochStart), samplingSeconds: samplingSeconds,
+                                       samplesPerSecond: Double(samples.count) / max(stepSeconds, 1e-9))
             summary.metrics = afterEpoch(epoch)
             history.append(summary)
             events(.epochFinished(summary))
