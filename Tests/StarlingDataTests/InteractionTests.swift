@@ -39,3 +39,23 @@ struct InteractionTests {
         #expect(same.items == epoch.items && same.users == epoch.users)
     }
 }
+
+@Suite("Interaction values and transpose")
+struct InteractionValueTests {
+    @Test func duplicatesMergeByPolicyAndTransposeKeepsValues() {
+        let entries: [(user: Int32, item: Int32, value: Float)] = [(0, 2, 1), (0, 2, 3), (1, 0, 5), (0, 1, 2), (1, 0, 4)]
+        let sum = InteractionMatrix(userCount: 2, itemCount: 3, entries: entries, duplicates: .sum)
+        #expect(Array(sum.items(of: 0)) == [1, 2] && Array(sum.values(of: 0)) == [2, 4])
+        #expect(sum.value(user: 1, item: 0) == 9 && sum.value(user: 1, item: 2) == 0)
+        let last = InteractionMatrix(userCount: 2, itemCount: 3, entries: entries, duplicates: .last)
+        #expect(Array(last.values(of: 0)) == [2, 3] && Array(last.values(of: 1)) == [4])
+        let maximum = InteractionMatrix(userCount: 2, itemCount: 3, entries: entries, duplicates: .max)
+        #expect(Array(maximum.values(of: 1)) == [5])
+        let t = sum.transposed()
+        #expect(t.userCount == 3 && t.itemCount == 2 && t.count == 3)
+        #expect(Array(t.items(of: 0)) == [1] && Array(t.values(of: 0)) == [9])
+        #expect(Array(t.items(of: 2)) == [0] && Array(t.values(of: 2)) == [4])
+        #expect(t.transposed().itemIndices == sum.itemIndices && t.transposed().values == sum.values)
+        #expect(Array(sum.mappingValues { 1 + 10 * $0 }.values(of: 0)) == [21, 41])
+    }
+}

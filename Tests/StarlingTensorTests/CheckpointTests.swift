@@ -14,6 +14,7 @@ struct CheckpointTests {
         var rng = RandomGenerator(seed: 1)
         let file = SafeTensorsFile(
             tensors: ["a.weight": .normal(shape: [3, 4], using: &rng), "b": Tensor([1, 2]), "scalar": Tensor(scalar: 7), "empty": Tensor(shape: [0, 3])],
+            integerTensors: ["ids": .init(shape: [2, 2], values: [0, -7, 2_000_000_000, 42])],
             metadata: ["model": "test", "note": "ünïcödé \"quoted\""])
         let url = temporaryDirectory().appendingPathComponent("x.safetensors")
         try file.write(to: url)
@@ -21,6 +22,7 @@ struct CheckpointTests {
         #expect(back.metadata == file.metadata)
         #expect(Set(back.tensors.keys) == Set(file.tensors.keys))
         for (k, t) in file.tensors { #expect(back.tensors[k]!.isIdentical(to: t)) }
+        #expect(back.integerTensors == file.integerTensors)
         // The header is padded to 8 bytes, as the reference implementation does.
         let data = try Data(contentsOf: url)
         let n = data.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
@@ -67,6 +69,7 @@ struct CheckpointTests {
         let weights = Tensor.normal(shape: [5, 7], using: &rng)
         let starlingFile = dir.appendingPathComponent("from_starling.safetensors")
         try SafeTensorsFile(tensors: ["layer.weight": weights, "bias": Tensor([0.5, -1.25, 3])],
+                            integerTensors: ["ids": .init(shape: [3], values: [5, -1, 123_456_789])],
                             metadata: ["model": "neumf"]).write(to: starlingFile)
         // The exact bit patterns Python must find.
         let expectedBits = weights.scalars.map { String($0.bitPattern) }.joined(separator: ",")
@@ -81,11 +84,13 @@ struct CheckpointTests {
         bits = [int(b) for b in sys.argv[3].split(",")]
         assert w.view(np.uint32).ravel().tolist() == bits, "weights differ bit-wise"
         assert t["bias"].tolist() == [0.5, -1.25, 3.0]
+        assert t["ids"].dtype == np.int32 and t["ids"].tolist() == [5, -1, 123456789]
         with safe_open(sys.argv[1], framework="numpy") as f:
             assert f.metadata() == {"model": "neumf"}, f.metadata()
         out = {"doubled": (w * 2).astype(np.float32),
                "ramp": (np.arange(12, dtype=np.float32).reshape(3, 4) / 8).astype(np.float32),
-               "half": np.array([1.5, -2.0, 65504.0, 6.1e-5], dtype=np.float16)}
+               "half": np.array([1.5, -2.0, 65504.0, 6.1e-5], dtype=np.float16),
+               "counts": np.array([[1, 2], [3, 2**40]], dtype=np.int64)}
         save_file(out, sys.argv[2], metadata={"writer": "python"})
         print("ok")
         """
@@ -95,6 +100,7 @@ struct CheckpointTests {
         #expect(back.metadata == ["writer": "python"])
         #expect(try back.tensor("doubled").isIdentical(to: weights * 2))
         #expect(try back.tensor("ramp").scalars == (0..<12).map { Float($0) / 8 })
+        #expect(try back.integerTensor("counts").values[0..<3] == [1, 2, 3])
         let half = try back.tensor("half").scalars
         #expect(half[0] == 1.5 && half[1] == -2 && half[2] == 65504 && abs(half[3] - 6.1e-5) < 1e-7)
     }

@@ -147,3 +147,21 @@ struct BufferCacheTests {
         _ = Tensor(shape: [10])  // small buffers bypass the cache
     }
 }
+
+@Suite("Top-K selection")
+struct TopKTests {
+    @Test func selectsTheLargestWithDeterministicTiesAndExclusions() {
+        let scores: [Float] = [0.5, 2, .nan, 2, -1, 7, 0.5, 3]
+        let top = scores.withUnsafeBufferPointer { TopK.select($0.baseAddress!, count: scores.count, k: 4) }
+        #expect(top.map(\.index) == [5, 7, 1, 3])  // 2 and 2 tie: lower index first
+        let excluded = scores.withUnsafeBufferPointer { TopK.select($0.baseAddress!, count: scores.count, k: 3, excluding: [1, 5]) }
+        #expect(excluded.map(\.index) == [7, 3, 0])
+        let all = scores.withUnsafeBufferPointer { TopK.select($0.baseAddress!, count: scores.count, k: 100) }
+        #expect(all.count == 7)  // NaN is never selected
+        // Against a full sort on random data.
+        var rng = RandomGenerator(seed: 5)
+        let many = (0..<5000).map { _ in Float(rng.nextInt(below: 300)) }
+        let expected = many.enumerated().sorted { $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset }.prefix(50).map { Int32($0.offset) }
+        #expect(many.withUnsafeBufferPointer { TopK.select($0.baseAddress!, count: many.count, k: 50) }.map(\.index) == expected)
+    }
+}

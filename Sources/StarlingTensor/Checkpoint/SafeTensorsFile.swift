@@ -31,14 +31,34 @@ public enum CheckpointError: Error, CustomStringConvertible {
 /// Starling writes `F32`. It reads `F32` as is and converts `F64`, `F16`, `BF16` and integer types
 /// to `Float`, so checkpoints saved by PyTorch, NumPy or JAX load too.
 public struct SafeTensorsFile: Sendable {
-    /// The tensors by name.
+    /// An exact integer array (ids, offsets) stored as `I32`.
+    public struct IntegerTensor: Sendable, Equatable {
+        public var shape: [Int]
+        public var values: [Int32]
+        public init(shape: [Int], values: [Int32]) {
+            precondition(Tensor.elementCount(shape) == values.count, "IntegerTensor: shape \(shape) needs \(Tensor.elementCount(shape)) values, got \(values.count)")
+            self.shape = shape
+            self.values = values
+        }
+    }
+
+    /// The floating-point tensors by name (stored as `F32`; `F64`, `F16` and `BF16` are read too).
     public var tensors: [String: Tensor]
+    /// The integer tensors by name (stored as `I32`; `I64`, `I16`, `I8`, `U8` and `BOOL` are read too).
+    public var integerTensors: [String: IntegerTensor]
     /// Free-form string metadata (model name, hyper-parameters, dataset, …).
     public var metadata: [String: String]
 
-    public init(tensors: [String: Tensor] = [:], metadata: [String: String] = [:]) {
+    public init(tensors: [String: Tensor] = [:], integerTensors: [String: IntegerTensor] = [:], metadata: [String: String] = [:]) {
         self.tensors = tensors
+        self.integerTensors = integerTensors
         self.metadata = metadata
+    }
+
+    /// The integer tensor called `name`, or ``TensorError/missingTensor(name:)``.
+    public func integerTensor(_ name: String) throws(TensorError) -> IntegerTensor {
+        guard let t = integerTensors[name] else { throw .missingTensor(name: name) }
+        return t
     }
 
     /// The tensor called `name`, or ``TensorError/missingTensor(name:)``.
@@ -57,11 +77,20 @@ public struct SafeTensorsFile: Sendable {
     public func serialized() throws(CheckpointError) -> Data {
         var header: [String: Any] = [:]
         var offset = 0
-        let names = tensors.keys.sorted()
+        let names = tensors.keys.sorted(), integerNames = integerTensors.keys.sorted()
+        if let clash = integerNames.first(where: { tensors[$0] != nil }) {
+            throw .unwritable(path: "<memory>", reason: "'\(clash)' is both a float and an integer tensor")
+        }
         for name in names {
             let t = tensors[name]!
             let bytes = t.count * 4
             header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]]
+            offset += bytes
+        }
+        for name in integerNames {
+            let t = integerTensors[name]!
+            let bytes = t.values.count * 4
+            header[name] = ["dtype": "I32", "shape": t.shape, "data_offsets": [offset, offset + bytes]]
             offset += bytes
         }
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -80,6 +109,9 @@ public struct SafeTensorsFile: Sendable {
                 data.append(UnsafeBufferPointer(start: UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: UInt8.self),
                                                 count: buf.count * 4))
             }
+        }
+        for name in integerNames {
+            integerTensors[name]!.values.withUnsafeBytes { data.append(contentsOf: $0) }
         }
         return data
     }
@@ -127,6 +159,7 @@ public struct SafeTensorsFile: Sendable {
         }
         let bufferLength = data.count - headerEnd
         var tensors: [String: Tensor] = [:]
+        var integerTensors: [String: IntegerTensor] = [:]
         for (name, entry) in header where name != "__metadata__" {
             guard let e = entry as? [String: Any], let dtype = e["dtype"] as? String,
                   let shape = (e["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
@@ -143,6 +176,22 @@ public struct SafeTensorsFile: Sendable {
             guard end - begin == count * width else {
                 throw .badOffsets(path: path, tensor: name, reason: "shape \(shape) of \(dtype) needs \(count * width) bytes, offsets span \(end - begin)")
             }
+            if ["I32", "I64", "I16", "I8", "U8", "BOOL"].contains(dtype) {
+                let values: [Int32] = data.withUnsafeBytes { raw in
+                    let src = raw.baseAddress! + headerEnd + begin
+                    return (0..<count).map { i in
+                        switch dtype {
+                        case "I32": return Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
+                        case "I64": return Int32(truncatingIfNeeded: Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+                        case "I16": return Int32(Int16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)))
+                        case "I8": return Int32(src.load(fromByteOffset: i, as: Int8.self))
+                        default: return Int32(src.load(fromByteOffset: i, as: UInt8.self))
+                        }
+                    }
+                }
+                integerTensors[name] = IntegerTensor(shape: shape, values: values)
+                continue
+            }
             var t = Tensor(uninitializedShape: shape)
             let dst = t.writePointer()
             data.withUnsafeBytes { raw in
@@ -150,7 +199,7 @@ public struct SafeTensorsFile: Sendable {
             }
             tensors[name] = t
         }
-        self.init(tensors: tensors, metadata: metadata)
+        self.init(tensors: tensors, integerTensors: integerTensors, metadata: metadata)
     }
 
     static func byteWidth(_ dtype: String) -> Int? {
