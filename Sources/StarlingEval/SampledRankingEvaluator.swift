@@ -9,19 +9,50 @@ public struct SampledRankingEvaluator: Sendable {
     public let split: NCFSplit
     public let ks: [Int]
     public let threads: Int
+    /// How the negatives were obtained, for reports ("given" or "sampled uniformly, seed 7").
+    public let negativeSource: String
+    /// The split's description for reports.
+    public let splitDescription: String
 
-    public init(split: NCFSplit, ks: [Int] = [10], threads: Int = Parallel.coreCount) {
+    public init(split: NCFSplit, ks: [Int] = [10], threads: Int = Parallel.coreCount,
+                negativeSource: String = "given", splitDescription: String? = nil) {
         self.split = split
         self.ks = ks
         self.threads = max(1, threads)
+        self.negativeSource = negativeSource
+        self.splitDescription = splitDescription ?? "\(split.name) leave-one-out (test.rating / test.negative)"
+    }
+
+    /// The protocol of SASRec and many sequential papers: each user's target is ranked against
+    /// `negatives` items drawn uniformly (seeded) among items the user has neither interacted with
+    /// in `train` nor as the target (nor, if given, in `alsoExcluded`, e.g. a validation item).
+    public static func sampling(train: InteractionMatrix, targets: [Int32], negatives: Int, seed: UInt64,
+                                name: String, splitDescription: String, alsoExcluded: [Int32]? = nil,
+                                ks: [Int] = [10], threads: Int = Parallel.coreCount) -> SampledRankingEvaluator {
+        var rng = RandomGenerator(seed: seed)
+        var lists = [[Int32]](repeating: [], count: train.userCount)
+        for u in 0..<train.userCount where targets[u] >= 0 {
+            var chosen = Set<Int32>()
+            let available = train.itemCount - train.items(of: u).count - 1 - (alsoExcluded.map { $0[u] >= 0 ? 1 : 0 } ?? 0)
+            let wanted = min(negatives, max(0, available))
+            while chosen.count < wanted {
+                let item = Int32(rng.nextInt(below: train.itemCount))
+                if item == targets[u] || train.contains(user: u, item: item) || alsoExcluded?[u] == item { continue }
+                if chosen.insert(item).inserted { lists[u].append(item) }
+            }
+        }
+        let split = NCFSplit(train: train, testItems: targets, testNegatives: lists, name: name)
+        return SampledRankingEvaluator(split: split, ks: ks, threads: threads,
+                                       negativeSource: "sampled uniformly among unseen items (seed \(seed))",
+                                       splitDescription: splitDescription)
     }
 
     /// The protocol description recorded in reports.
     public var evaluationProtocol: EvaluationProtocol {
         let negatives = split.testNegatives.first { !$0.isEmpty }?.count ?? 0
         return EvaluationProtocol(
-            ranking: "sampled", candidates: "held-out item + \(negatives) given negatives per user",
-            split: "\(split.name) leave-one-out (test.rating / test.negative)", ks: ks,
+            ranking: "sampled", candidates: "held-out item + \(negatives) \(negativeSource) negatives per user",
+            split: splitDescription, ks: ks,
             ties: "pessimistic: candidates scoring >= the held-out item rank above it; duplicate ids counted once")
     }
 
