@@ -7,12 +7,14 @@ import StarlingTensor
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model, show progress, write a checkpoint, a training history and a curve.")
+        abstract: "Train a model, show progress, evaluate it, and write a checkpoint.",
+        subcommands: [TrainNeuMF.self])
+}
 
-    enum ModelName: String, ExpressibleByArgument, CaseIterable { case neumf }
-
-    @Argument(help: "The model to train: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var model: ModelName
+struct TrainNeuMF: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "neumf",
+        abstract: "NeuMF on the NCF MovieLens-1M split: progress, checkpoint, training history and curve.")
 
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var options: NeuMFOptions

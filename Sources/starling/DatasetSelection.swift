@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import StarlingData
+import StarlingEval
+import StarlingModels
+
+/// The datasets the classic models train on, each with its split and evaluation protocol.
+enum DatasetName: String, ExpressibleByArgument, CaseIterable {
+    /// NCF's MovieLens-1M leave-one-out split; sampled protocol with its 99 given negatives.
+    case ncfML1M = "ncf-ml-1m"
+    /// The LightGCN/NGCF Gowalla split; full ranking.
+    case gowalla = "lightgcn-gowalla"
+}
+
+/// Which dataset, split and cut-offs a command uses.
+struct DatasetSelection: ParsableArguments {
+    @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var dataset: DatasetName = .gowalla
+    @Option(name: .long, help: "Folder holding the datasets (default: $STARLING_DATA, then ../shared/datasets).")
+    var data: String?
+    @Option(name: .customLong("k"), parsing: .upToNextOption, help: "Cut-offs (default: 10 for sampled protocols, 10 and 20 for full ranking).")
+    var ks: [Int] = []
+    @Flag(help: "Full ranking only: also compute GAUC over all unseen items.")
+    var auc = false
+    @Option(help: "Threads for evaluation (default: all cores).")
+    var evaluationThreads = Parallel.coreCount
+
+    /// Loads the training data and prepares the evaluation.
+    func prepare() throws -> PreparedDataset {
+        let root = try DataRoot.resolve(explicit: data)
+        switch dataset {
+        case .ncfML1M:
+            let split = try NCFSplit.load(directory: try DataRoot.dataset("ncf-ml-1m", in: root))
+            return PreparedDataset(name: split.name, train: split.train,
+                                   evaluation: .sampled(SampledRankingEvaluator(split: split, ks: ks.isEmpty ? [10] : ks, threads: evaluationThreads)))
+        case .gowalla:
+            let split = try AdjacencySplit.gowalla(root: root)
+            var evaluator = FullRankingEvaluator(train: split.train, test: split.test, ks: ks.isEmpty ? [10, 20] : ks,
+                                                 datasetName: split.name, splitDescription: "LightGCN/NGCF Gowalla train.txt / test.txt")
+            evaluator.computeAUC = auc
+            evaluator.threads = evaluationThreads
+            return PreparedDataset(name: split.name, train: split.train, evaluation: .full(evaluator))
+        }
+    }
+}
+
+import StarlingTensor
+
+/// Training data plus the protocol to evaluate with.
+struct PreparedDataset {
+    enum Evaluation {
+        case sampled(SampledRankingEvaluator)
+        case full(FullRankingEvaluator)
+    }
+
+    let name: String
+    let train: InteractionMatrix
+    let evaluation: Evaluation
+
+    func evaluate(_ model: some Recommender, details: [String: String] = [:]) -> EvaluationReport {
+        switch evaluation {
+        case let .sampled(e): return e.evaluate(model, details: details)
+        case let .full(e): return e.evaluate(model, details: details)
+        }
+    }
+
+    var describe: String {
+        "\(name): \(train.userCount) users, \(train.itemCount) items, \(train.count) training interactions"
+    }
+}
