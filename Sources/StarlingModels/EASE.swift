@@ -201,34 +201,6 @@ public final class EASE: Recommender {
         return out
     }
 
-    /// Pair scores `Σ_h w_h · B[h, item]`: `|history|` reads per pair, the same sums (in the same
-    /// order) as the single-user rows of ``scoreAllItems(users:)``.
-    public func scores(users: [Int32], items: [Int32]) -> [Float] {
-        precondition(users.count == items.count, "EASE.scores: \(users.count) users, \(items.count) items")
-        let n = itemCount, b = weights.readPointer
-        var out = [Float](repeating: 0, count: users.count)
-        var start = 0
-        while start < users.count {
-            var end = start + 1
-            while end < users.count && users[end] == users[start] { end += 1 }
-            let row = histories.withLock { $0.row(Int(users[start])) }
-            for q in start..<end {
-                let j = Int(items[q])
-                precondition(j >= 0 && j < n, "EASE.scores: item \(j) is not among the \(n) items")
-                var s: Float = 0
-                var k = row.values?.startIndex ?? 0
-                for h in row.items {
-                    let w: Float = row.values?[k] ?? 1
-                    k += 1
-                    s += w * b[Int(h) * n + j]
-                }
-                out[q] = s
-            }
-            start = end
-        }
-        return out
-    }
-
     /// Stores `history` as `user`'s (replacing it, or adding the user when `user == userCount`);
     /// repeated items count once, with their values summed.
     public func foldIn(user: Int, history: [Int32], values: [Float]?) throws {
