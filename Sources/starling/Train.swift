@@ -8,7 +8,7 @@ import StarlingTensor
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model, show progress, evaluate it, and write a checkpoint.",
-        subcommands: [TrainNeuMF.self])
+        subcommands: [TrainNeuMF.self, TrainPopularity.self, TrainItemKNN.self, TrainEASE.self])
 }
 
 struct TrainNeuMF: ParsableCommand {
