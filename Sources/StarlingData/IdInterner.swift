@@ -67,6 +67,13 @@ struct IdInterner {
         return .text(try line.string(i))
     }
 
+    /// The key of field `i` of `line`, which must be a decimal integer (the datasets whose ids
+    /// are numbers: MovieLens, SASRec, Taobao). The id is kept as a number: `007` is `7`.
+    @inline(__always)
+    static func intKey(_ line: DelimitedText.Line, _ i: Int, name: String) throws(DataError) -> Key {
+        .int(try line.int(i, name: name))
+    }
+
     /// The index of `key`, adding it if new.
     @inline(__always)
     mutating func intern(_ key: Key) -> Int32 {

@@ -41,7 +41,7 @@ public enum MovieLens100K {
             var report = ReadReport(path: itemURL.path)
             try text.forEachLine(.bytes([124], mergeRuns: false), options: options, report: &report) { line throws(DataError) in
                 try line.require(fields: 5 + genreNames.count)
-                let key = try IdInterner.key(line, 0, name: "movie id")
+                let key = try IdInterner.intKey(line, 0, name: "movie id")
                 var categories: [String] = []
                 for g in 0..<genreNames.count {
                     let flag = try line.int(5 + g, name: "genre flag \(genreNames[g])")
@@ -67,7 +67,7 @@ public enum MovieLens100K {
             var report = ReadReport(path: userURL.path)
             try text.forEachLine(.bytes([124], mergeRuns: false), options: options, report: &report) { line throws(DataError) in
                 try line.require(fields: 5)
-                let key = try IdInterner.key(line, 0, name: "user id")
+                let key = try IdInterner.intKey(line, 0, name: "user id")
                 _ = try line.int(1, name: "age")
                 let attributes = ["age": try line.string(1), "gender": try line.string(2),
                                   "occupation": try line.string(3), "zip_code": try line.string(4)]
@@ -83,8 +83,8 @@ public enum MovieLens100K {
         let rating = b.events.code(for: .rating)!
         try text.forEachLine(.tab, options: options, report: &report) { line throws(DataError) in
             try line.require(fields: 4)
-            let u = try IdInterner.key(line, 0, name: "user id")
-            let i = try IdInterner.key(line, 1, name: "item id")
+            let u = try IdInterner.intKey(line, 0, name: "user id")
+            let i = try IdInterner.intKey(line, 1, name: "item id")
             let r = try line.float(2, name: "rating")
             let t = try line.timestamp(3, name: "timestamp")
             b.events.append(user: b.user(u), item: b.item(i), typeCode: rating, value: r, timestamp: t)

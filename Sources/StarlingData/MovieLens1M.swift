@@ -31,7 +31,7 @@ public enum MovieLens1M {
             var report = ReadReport(path: moviesURL.path)
             try DelimitedText(contentsOf: moviesURL, encoding: encoding).forEachLine(separator, options: options, report: &report) { line throws(DataError) in
                 guard line.count == 3 else { throw line.malformed("expected 3 fields (MovieID::Title::Genres), found \(line.count)") }
-                let key = try IdInterner.key(line, 0, name: "movie id")
+                let key = try IdInterner.intKey(line, 0, name: "movie id")
                 let title = try line.string(1)
                 let genres = try line.string(2)
                 var attributes: [String: String] = [:]
@@ -49,7 +49,7 @@ public enum MovieLens1M {
             var report = ReadReport(path: usersURL.path)
             try DelimitedText(contentsOf: usersURL, encoding: encoding).forEachLine(separator, options: options, report: &report) { line throws(DataError) in
                 guard line.count == 5 else { throw line.malformed("expected 5 fields (UserID::Gender::Age::Occupation::Zip-code), found \(line.count)") }
-                let key = try IdInterner.key(line, 0, name: "user id")
+                let key = try IdInterner.intKey(line, 0, name: "user id")
                 _ = try line.int(2, name: "age")
                 _ = try line.int(3, name: "occupation")
                 let attributes = ["gender": try line.string(1), "age": try line.string(2),
@@ -70,8 +70,8 @@ public enum MovieLens1M {
                 throw line.malformed(hasRatings ? "expected 4 fields (UserID::MovieID::Rating::Timestamp), found \(line.count)"
                                                 : "expected 2 fields (UserID::MovieID), found \(line.count)")
             }
-            let u = try IdInterner.key(line, 0, name: "user id")
-            let i = try IdInterner.key(line, 1, name: "movie id")
+            let u = try IdInterner.intKey(line, 0, name: "user id")
+            let i = try IdInterner.intKey(line, 1, name: "movie id")
             var value: Float = 1, time: Int64 = 0
             if hasRatings {
                 value = try line.float(2, name: "rating")

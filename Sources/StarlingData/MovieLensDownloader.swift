@@ -101,7 +101,7 @@ public struct MovieLensDownloader: Sendable {
     }
 
     /// The folder the files of `archive` are extracted to.
-    public func folder(for archive: Archive) -> URL { cacheDirectory.appendingPathComponent(archive.folderName) }
+    public func folder(for archive: Archive) -> URL { cacheDirectory.appendingPathComponent(archive.folderName, isDirectory: true) }
 
     /// Whether `archive` is already extracted and verified in the cache.
     public func isCached(_ archive: Archive) -> Bool {

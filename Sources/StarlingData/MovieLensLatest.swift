@@ -26,8 +26,8 @@ public enum MovieLensLatest {
         b.events.reserveCapacity(text.approximateLineCount)
         let rating = b.events.code(for: .rating)!
         try text.forEachLine(.comma, skippingHeader: true, options: options, report: &report) { line throws(DataError) in
-            let u = try IdInterner.key(line, c[0], name: "userId")
-            let i = try IdInterner.key(line, c[1], name: "movieId")
+            let u = try IdInterner.intKey(line, c[0], name: "userId")
+            let i = try IdInterner.intKey(line, c[1], name: "movieId")
             let r = try line.float(c[2], name: "rating")
             let t = try line.timestamp(c[3], name: "timestamp")
             b.events.append(user: b.user(u), item: b.item(i), typeCode: rating, value: r, timestamp: t)
@@ -41,7 +41,7 @@ public enum MovieLensLatest {
             var tagReport = ReadReport(path: tagsURL.path)
             var seen = Set<String>()
             try tags.forEachLine(.comma, skippingHeader: true, options: options, report: &tagReport) { line throws(DataError) in
-                let i = try IdInterner.key(line, t[0], name: "movieId")
+                let i = try IdInterner.intKey(line, t[0], name: "movieId")
                 let tag = try line.string(t[1])
                 let index = b.item(i)
                 if !tag.isEmpty && seen.insert("\(index)\u{0}\(tag)").inserted { b.itemMetadata[Int(index)].tags.append(tag) }
@@ -79,7 +79,7 @@ public enum MovieLensLatest {
         let c = try columns(of: text, named: ["movieId", "title", "genres"])
         var report = ReadReport(path: url.path)
         try text.forEachLine(.comma, skippingHeader: true, options: options, report: &report) { line throws(DataError) in
-            let key = try IdInterner.key(line, c[0], name: "movieId")
+            let key = try IdInterner.intKey(line, c[0], name: "movieId")
             let title = try line.string(c[1])
             let genres = try line.string(c[2])
             var attributes: [String: String] = [:]
@@ -98,7 +98,7 @@ public enum MovieLensLatest {
         let c = try columns(of: text, named: ["movieId", "imdbId", "tmdbId"])
         var report = ReadReport(path: url.path)
         try text.forEachLine(.comma, skippingHeader: true, options: options, report: &report) { line throws(DataError) in
-            let key = try IdInterner.key(line, c[0], name: "movieId")
+            let key = try IdInterner.intKey(line, c[0], name: "movieId")
             let imdb = line.optionalString(c[1]) ?? "", tmdb = line.optionalString(c[2]) ?? ""
             let index = b.item(key)
             if !imdb.isEmpty { b.itemMetadata[Int(index)].attributes["imdbId"] = imdb }

@@ -17,8 +17,8 @@ public enum SASRecSequences {
         let code = b.events.code(for: .interaction)!
         try text.forEachLine(.whitespace, options: options, report: &report) { line throws(DataError) in
             guard line.count == 2 else { throw line.malformed("expected 2 fields (user item), found \(line.count)") }
-            let u = try IdInterner.key(line, 0, name: "user id")
-            let i = try IdInterner.key(line, 1, name: "item id")
+            let u = try IdInterner.intKey(line, 0, name: "user id")
+            let i = try IdInterner.intKey(line, 1, name: "item id")
             b.events.append(user: b.user(u), item: b.item(i), typeCode: code, value: 1, timestamp: 0)
         }
         b.reports.append(report)

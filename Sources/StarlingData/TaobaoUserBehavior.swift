@@ -19,8 +19,8 @@ public enum TaobaoUserBehavior {
         let favorite = b.events.code(for: .favorite)!, purchase = b.events.code(for: .purchase)!
         try text.forEachLine(.bytes([44], mergeRuns: false), options: options, report: &report) { line throws(DataError) in
             guard line.count == 5 else { throw line.malformed("expected 5 fields (user_id,item_id,category_id,behavior_type,timestamp), found \(line.count)") }
-            let u = try IdInterner.key(line, 0, name: "user_id")
-            let i = try IdInterner.key(line, 1, name: "item_id")
+            let u = try IdInterner.intKey(line, 0, name: "user_id")
+            let i = try IdInterner.intKey(line, 1, name: "item_id")
             guard !line.isEmpty(2) else { throw line.malformed("field 3 (category_id) is empty") }
             let code: UInt8
             if line.field(3, equals: "pv") { code = view } else if line.field(3, equals: "buy") { code = purchase }
