@@ -22,6 +22,7 @@ public struct CTRTable: Sendable {
     /// What the reader did with the file.
     public let report: ReadReport
 
+    /// A table from its columns (sizes checked).
     public init(labels: [Float], denseNames: [String], dense: [Float], categoricalNames: [String],
                 categorical: [Int32], vocabularies: [IdVocabulary], report: ReadReport) {
         let rows = labels.count

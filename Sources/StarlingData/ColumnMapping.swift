@@ -5,7 +5,9 @@ public struct ColumnMapping: Sendable {
         case name(String)
         case index(Int)
 
+        /// A column by header name or JSON key.
         public init(stringLiteral value: String) { self = .name(value) }
+        /// A column by 0-based position.
         public init(integerLiteral value: Int) { self = .index(value) }
 
         public var description: String {
@@ -28,12 +30,15 @@ public struct ColumnMapping: Sendable {
         case iso8601
     }
 
+    /// The user id.
     public var user: Column
+    /// The item id.
     public var item: Column
     /// The rating or weight; every event is 1 without it.
     public var value: Column?
     /// The time of the event; without it the dataset has no timestamps (file order is time order).
     public var timestamp: Column?
+    /// How ``timestamp`` is written.
     public var timestampFormat: TimestampFormat
     /// The event type; every event is ``defaultEventType`` without it.
     public var eventType: Column?
@@ -43,6 +48,7 @@ public struct ColumnMapping: Sendable {
     /// other names are used as they are.
     public var eventTypeNames: [String: EventType]
 
+    /// A mapping; only the user and item columns are required.
     public init(user: Column, item: Column, value: Column? = nil, timestamp: Column? = nil,
                 timestampFormat: TimestampFormat = .automatic, eventType: Column? = nil,
                 defaultEventType: EventType = .interaction, eventTypeNames: [String: EventType] = [:]) {

@@ -5,13 +5,16 @@ import StarlingTensor
 /// keeps its events in the original time order. ``protocolDescription`` says how the cut was
 /// made, for labelling results.
 public struct DatasetSplit: Sendable {
+    /// Training events.
     public let train: Dataset
     /// Validation events, when the split makes them.
     public let validation: Dataset?
+    /// Test events.
     public let test: Dataset
     /// How the split was made, e.g. `random 80/0/20 per interaction, seed 42`.
     public let protocolDescription: String
 
+    /// A split from its parts (which should share users and items).
     public init(train: Dataset, validation: Dataset?, test: Dataset, protocolDescription: String) {
         self.train = train
         self.validation = validation

@@ -11,6 +11,7 @@ public struct Event: Sendable, Equatable {
     /// Unix seconds, when the source has them.
     public var timestamp: Int64?
 
+    /// An event; value 1 and no timestamp unless given.
     public init(user: Int32, item: Int32, type: EventType, value: Float = 1, timestamp: Int64? = nil) {
         self.user = user
         self.item = item
@@ -147,6 +148,13 @@ public struct EventLog: Sendable {
     /// Renumbers users and items (`-1` drops the event); used when vocabularies are reordered
     /// or compacted.
     func remapped(users userMap: [Int32]?, items itemMap: [Int32]?) -> EventLog {
+        if !(userMap?.contains(-1) ?? false) && !(itemMap?.contains(-1) ?? false) {
+            // Nothing is dropped: renumber the two columns, share the others.
+            var out = self
+            if let userMap { out.users = users.map { userMap[Int($0)] } }
+            if let itemMap { out.items = items.map { itemMap[Int($0)] } }
+            return out
+        }
         var out = EventLog(hasTimestamps: hasTimestamps)
         out.types = types
         out.reserveCapacity(count)

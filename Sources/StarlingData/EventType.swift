@@ -1,10 +1,14 @@
 /// What kind of feedback an event records: one of the common kinds below, or any other name
 /// (`EventType("add_to_wishlist")`).
 public struct EventType: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+    /// The type's name.
     public let rawValue: String
 
+    /// The type named `rawValue`.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// The type named `name`.
     public init(_ name: String) { rawValue = name }
+    /// The type named by a literal.
     public init(stringLiteral value: String) { rawValue = value }
 
     /// An item was shown in detail (Taobao `pv`, a page view).

@@ -16,8 +16,14 @@ struct IdInterner {
     }
 
     private(set) var keys: [Key] = []
+    /// `dense[v]` is the index of integer id `v` (or -1) for small non-negative ids: a direct
+    /// table is several times faster than hashing when ids are many and scattered.
+    private var dense: [Int32] = []
+    /// Other integer ids.
     private var ints: [Int: Int32] = [:]
     private var texts: [String: Int32] = [:]
+    /// The largest direct table (16 MiB of indices).
+    static let denseLimit = 1 << 22
 
     init() {}
 
@@ -79,11 +85,7 @@ struct IdInterner {
     mutating func intern(_ key: Key) -> Int32 {
         switch key {
         case let .int(v):
-            if let k = ints[v] { return k }
-            let k = Int32(keys.count)
-            ints[v] = k
-            keys.append(key)
-            return k
+            return intern(int: v)
         case let .text(s):
             if let k = texts[s] { return k }
             let k = Int32(keys.count)
@@ -93,10 +95,48 @@ struct IdInterner {
         }
     }
 
+    /// The index of integer id `v`, adding it if new.
+    @inline(__always)
+    mutating func intern(int v: Int) -> Int32 {
+        if v >= 0 && v < dense.count {
+            let k = dense[v]
+            if k >= 0 { return k }
+            let n = Int32(keys.count)
+            dense[v] = n
+            keys.append(.int(v))
+            return n
+        }
+        // Grow the direct table while it stays within a small multiple of the ids seen.
+        if v >= 0 && v < Self.denseLimit && v < 16 * (keys.count + 4096) {
+            growDense(to: v + 1)
+            return intern(int: v)
+        }
+        if let k = ints[v] { return k }
+        let n = Int32(keys.count)
+        ints[v] = n
+        keys.append(.int(v))
+        return n
+    }
+
+    /// Grows the direct table to at least `minimum` entries, moving ids it now covers out of the
+    /// dictionary.
+    private mutating func growDense(to minimum: Int) {
+        var size = max(1024, dense.count)
+        while size < minimum { size *= 2 }
+        size = min(size, Self.denseLimit)
+        dense.append(contentsOf: repeatElement(-1, count: size - dense.count))
+        if !ints.isEmpty {
+            for (v, k) in ints where v >= 0 && v < size { dense[v] = k }
+            ints = ints.filter { !($0.key >= 0 && $0.key < size) }
+        }
+    }
+
     /// The index of `key` if it is known.
     func lookup(_ key: Key) -> Int32? {
         switch key {
-        case let .int(v): return ints[v]
+        case let .int(v):
+            if v >= 0 && v < dense.count { return dense[v] >= 0 ? dense[v] : nil }
+            return ints[v]
         case let .text(s): return texts[s]
         }
     }
@@ -107,14 +147,18 @@ struct IdInterner {
         case .firstSeen:
             return (try! IdVocabulary(ids: keys.map(\.string)), nil)
         case .sorted:
-            let order = keys.indices.sorted { a, b in
-                switch (keys[a], keys[b]) {
-                case let (.int(x), .int(y)): return x < y
-                case (.int, .text): return true
-                case (.text, .int): return false
-                case let (.text(x), .text(y)): return x.utf8.lexicographicallyPrecedes(y.utf8)
+            var numbers: [(value: Int, index: Int)] = []
+            var texts: [(text: String, index: Int)] = []
+            numbers.reserveCapacity(keys.count)
+            for (k, key) in keys.enumerated() {
+                switch key {
+                case let .int(v): numbers.append((v, k))
+                case let .text(t): texts.append((t, k))
                 }
             }
+            numbers.sort { $0.value < $1.value }
+            texts.sort { $0.text.utf8.lexicographicallyPrecedes($1.text.utf8) }
+            let order = numbers.map(\.index) + texts.map(\.index)
             var remap = [Int32](repeating: 0, count: keys.count)
             var identity = true
             for (new, old) in order.enumerated() {

@@ -26,7 +26,9 @@ public struct InBatchNegatives: Sendable {
     /// One batch: row `r` is the positive (`users[r]`, `items[r]`); column `c` of the score
     /// matrix is `items[c]`.
     public struct Batch: Sendable {
+        /// Each row's user.
         public let users: [Int32]
+        /// Each row's positive item (and column `c`'s item).
         public let items: [Int32]
         /// `log q(items[c])` per column, to subtract from the logits.
         public let logQ: [Float]

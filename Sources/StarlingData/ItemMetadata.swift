@@ -11,6 +11,7 @@ public struct ItemMetadata: Sendable, Equatable, Codable {
     /// Any other field, by the source's column name (`imdbId`, `release_year`, …).
     public var attributes: [String: String]
 
+    /// Metadata with the given fields.
     public init(title: String? = nil, categories: [String] = [], tags: [String] = [], timestamp: Int64? = nil,
                 attributes: [String: String] = [:]) {
         self.title = title

@@ -10,9 +10,11 @@ import StarlingTensor
 /// actual chance of drawing `i` for user `u` is ``probability(of:forUser:)``
 /// q(i) / (1 − Σ q(positives of u)).
 public struct PopularityNegativeSampler: Sendable {
+    /// Whose positives are rejected.
     public let interactions: InteractionMatrix
     /// The exponent on popularity.
     public let alpha: Double
+    /// The proposal distribution q over items.
     public let table: AliasTable
     /// `log q(i)` per item, as `Float` for logit corrections (`-inf` for items never proposed).
     public let logProbabilities: [Float]

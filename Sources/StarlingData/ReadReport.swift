@@ -18,6 +18,7 @@ public struct ReadOptions: Sendable {
     /// The order of dense indices given to external ids.
     public var idOrder: IdOrder
 
+    /// Options; by default malformed lines fail, ids are sorted, and each format's own encoding is used.
     public init(malformedLines: MalformedLines = .fail, reasonLimit: Int = 5, encoding: TextEncoding? = nil,
                 idOrder: IdOrder = .sorted) {
         self.malformedLines = malformedLines
@@ -41,6 +42,7 @@ public struct ReadReport: Sendable, Equatable, CustomStringConvertible {
     /// The first few reasons for skipping, each `path:line: reason`.
     public var reasons: [String]
 
+    /// A report for `path`, empty unless given.
     public init(path: String, linesRead: Int = 0, linesSkipped: Int = 0, reasons: [String] = []) {
         self.path = path
         self.linesRead = linesRead

@@ -13,15 +13,20 @@ import Foundation
 public enum RecBoleAtomicFiles {
     /// The column names that carry meaning (RecBole's `USER_ID_FIELD`, `ITEM_ID_FIELD`, …).
     public struct Fields: Sendable {
+        /// The user id column (`USER_ID_FIELD`).
         public var user: String
+        /// The item id column (`ITEM_ID_FIELD`).
         public var item: String
+        /// The rating column (`RATING_FIELD`); without it events are implicit.
         public var rating: String
+        /// The timestamp column (`TIME_FIELD`).
         public var timestamp: String
         /// Columns of `.item` used as the title, first found wins.
         public var titles: [String]
         /// Columns of `.item` used as categories, first found wins.
         public var categories: [String]
 
+        /// RecBole's default field names.
         public init(user: String = "user_id", item: String = "item_id", rating: String = "rating",
                     timestamp: String = "timestamp", titles: [String] = ["movie_title", "title"],
                     categories: [String] = ["class", "categories", "genre", "genres"]) {
@@ -36,8 +41,11 @@ public enum RecBoleAtomicFiles {
 
     /// A column of a typed header.
     public struct Column: Sendable, Equatable {
+        /// A RecBole field type.
         public enum Kind: String, Sendable { case token, tokenSequence = "token_seq", float, floatSequence = "float_seq" }
+        /// The field name.
         public let name: String
+        /// The field type.
         public let kind: Kind
     }
 

@@ -17,20 +17,23 @@ public enum TaobaoUserBehavior {
         b.events.reserveCapacity(text.approximateLineCount)
         let view = b.events.code(for: .view)!, cart = b.events.code(for: .cart)!
         let favorite = b.events.code(for: .favorite)!, purchase = b.events.code(for: .purchase)!
+        var categoryOfItem: [Int] = []
         try text.forEachLine(.bytes([44], mergeRuns: false), options: options, report: &report) { line throws(DataError) in
             guard line.count == 5 else { throw line.malformed("expected 5 fields (user_id,item_id,category_id,behavior_type,timestamp), found \(line.count)") }
             let u = try IdInterner.intKey(line, 0, name: "user_id")
             let i = try IdInterner.intKey(line, 1, name: "item_id")
-            guard !line.isEmpty(2) else { throw line.malformed("field 3 (category_id) is empty") }
+            let category = try line.int(2, name: "category_id")
             let code: UInt8
             if line.field(3, equals: "pv") { code = view } else if line.field(3, equals: "buy") { code = purchase }
             else if line.field(3, equals: "cart") { code = cart } else if line.field(3, equals: "fav") { code = favorite }
             else { throw line.malformed("field 4 (behavior_type) is '\(try line.string(3))', not pv, cart, fav or buy") }
             let t = try line.timestamp(4, name: "timestamp")
-            let item = b.item(i)
-            if b.itemMetadata[Int(item)].categories.isEmpty { b.itemMetadata[Int(item)].categories = [try line.string(2)] }
-            b.events.append(user: b.user(u), item: item, typeCode: code, value: 1, timestamp: t)
+            let item = Int(b.item(i))
+            // The first category seen for an item; strings are made once per item, below.
+            if item == categoryOfItem.count { categoryOfItem.append(category) }
+            b.events.append(user: b.user(u), item: Int32(item), typeCode: code, value: 1, timestamp: t)
         }
+        for (item, category) in categoryOfItem.enumerated() { b.itemMetadata[item].categories = [String(category)] }
         b.reports.append(report)
         return b.build(name: name, order: options.idOrder)
     }
