@@ -45,21 +45,23 @@ public struct InBatchNegatives: Sendable {
         }
     }
 
-    /// The batch of the given positives.
-    public func batch(users: [Int32], items: [Int32]) -> Batch {
+    /// The batch of the given positives. With `excludingUserPositives` (the default) a column
+    /// holding another positive of the row's user is masked out too; that costs a binary search
+    /// per cell, so very large batches may prefer to mask only repeated items.
+    public func batch(users: [Int32], items: [Int32], excludingUserPositives: Bool = true) -> Batch {
         precondition(users.count == items.count, "InBatchNegatives: \(users.count) users for \(items.count) items")
         let n = users.count
         var mask = [Bool](repeating: false, count: n * n)
         for r in 0..<n {
             for c in 0..<n where c != r && items[c] != items[r] {
-                mask[r * n + c] = !interactions.contains(user: Int(users[r]), item: items[c])
+                mask[r * n + c] = !excludingUserPositives || !interactions.contains(user: Int(users[r]), item: items[c])
             }
         }
         return Batch(users: users, items: items, logQ: items.map { logQ[Int($0)] }, negativeMask: mask)
     }
 
     /// A batch of `size` positives drawn uniformly (with replacement) from the interactions.
-    public func sampleBatch(size: Int, using rng: inout RandomGenerator) -> Batch {
+    public func sampleBatch(size: Int, excludingUserPositives: Bool = true, using rng: inout RandomGenerator) -> Batch {
         precondition(interactions.count > 0, "InBatchNegatives: no interactions to draw from")
         var users: [Int32] = [], items: [Int32] = []
         users.reserveCapacity(size); items.reserveCapacity(size)
@@ -74,6 +76,6 @@ public struct InBatchNegatives: Sendable {
             users.append(Int32(lo))
             items.append(interactions.itemIndices[k])
         }
-        return batch(users: users, items: items)
+        return batch(users: users, items: items, excludingUserPositives: excludingUserPositives)
     }
 }

@@ -56,4 +56,19 @@ struct IdVocabularyTests {
         #expect(TestSupport.rows(sorted) == ["10 b interaction 1.0", "9 a interaction 1.0", "10 007 interaction 1.0",
                                              "2 7 interaction 1.0", "x a interaction 1.0"])
     }
+
+    @Test func integerIdsKeepTheirIndicesAcrossTableGrowth() throws {
+        // 100000 is first met while the direct table is small (so it is hashed), then the table
+        // grows past it; a negative and a huge id always take the hashed path.
+        var text = "u,i\n100000,a\n-5,a\n9000000000,a\n"
+        for k in 1...3000 { text += "\(k),a\n" }
+        text += "100000,b\n-5,b\n9000000000,b\n3000,b\n"
+        let d = try InteractionFileReader.load(DelimitedText(text: text), mapping: ColumnMapping(user: "u", item: "i"),
+                                               options: ReadOptions(idOrder: .firstSeen), name: "t")
+        #expect(d.userCount == 3003 && d.eventCount == 3007)
+        #expect(Array(d.users.ids.prefix(4)) == ["100000", "-5", "9000000000", "1"])
+        #expect(d.eventsPerUser[0] == 2 && d.eventsPerUser[1] == 2 && d.eventsPerUser[2] == 2 && d.eventsPerUser[3002] == 2)
+        let sorted = try InteractionFileReader.load(DelimitedText(text: text), mapping: ColumnMapping(user: "u", item: "i"), name: "t")
+        #expect(sorted.users.ids.first == "-5" && sorted.users.ids.last == "9000000000" && sorted.users.index(of: "1") == 1)
+    }
 }

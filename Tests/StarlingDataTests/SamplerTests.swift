@@ -82,6 +82,8 @@ struct SamplerTests {
         #expect(batch.negatives(ofRow: 2) == [0])     // item 4 is another positive of user 1
         #expect(batch.negatives(ofRow: 3) == [0, 1])
         #expect(batch.negativeMask.count == 16 && !batch.negativeMask[5])
+        let loose = inBatch.batch(users: [0, 4, 1, 2], items: [0, 4, 1, 4], excludingUserPositives: false)
+        #expect(loose.negatives(ofRow: 0) == [4, 1, 4] && loose.negatives(ofRow: 1) == [0, 1])
 
         // Items appear in uniformly drawn batches with probability q(i): what log-q corrects.
         var rng = RandomGenerator(seed: 3)
