@@ -27,11 +27,6 @@ struct IdInterner {
 
     init() {}
 
-    /// An interner that starts with `vocabulary`'s ids at their indices.
-    init(_ vocabulary: IdVocabulary) {
-        for id in vocabulary.ids { _ = intern(Self.key(id)) }
-    }
-
     var count: Int { keys.count }
 
     /// The key of a text id.
@@ -69,8 +64,11 @@ struct IdInterner {
     static func key(_ line: DelimitedText.Line, _ i: Int, name: String) throws(DataError) -> Key {
         let b = try line.bytes(i)
         guard !b.isEmpty else { throw line.malformed("field \(i + 1) (\(name)) is empty") }
-        if line.escapedFields.isEmpty, let v = canonicalInt(b) { return .int(v) }
-        return .text(try line.string(i))
+        if line.escapedFields.isEmpty || !line.escapedFields.contains(i) {
+            if let v = canonicalInt(b) { return .int(v) }
+            return .text(try line.string(i))
+        }
+        return key(try line.string(i))  // an escaped text may still spell a number (`"4\u0032"`)
     }
 
     /// The key of field `i` of `line`, which must be a decimal integer (the datasets whose ids
@@ -128,16 +126,6 @@ struct IdInterner {
         if !ints.isEmpty {
             for (v, k) in ints where v >= 0 && v < size { dense[v] = k }
             ints = ints.filter { !($0.key >= 0 && $0.key < size) }
-        }
-    }
-
-    /// The index of `key` if it is known.
-    func lookup(_ key: Key) -> Int32? {
-        switch key {
-        case let .int(v):
-            if v >= 0 && v < dense.count { return dense[v] >= 0 ? dense[v] : nil }
-            return ints[v]
-        case let .text(s): return texts[s]
         }
     }
 

@@ -79,4 +79,13 @@ struct InteractionFileReaderTests {
             try InteractionFileReader.load(url, format: .jsonLines, mapping: ColumnMapping(user: 0, item: 1))
         }
     }
+
+    @Test func numericIdsStayNumericBesideEscapedFields() throws {
+        let csv = DelimitedText(text: "u,i\n42,\"say \"\"hi\"\"\"\n42,plain\n", path: "e.csv")
+        let a = try InteractionFileReader.load(csv, mapping: ColumnMapping(user: "u", item: "i"), name: "e")
+        #expect(a.users.ids == ["42"] && a.items.ids == ["plain", "say \"hi\""])
+        let jsonl = DelimitedText(text: "{\"user\":\"42\",\"item\":\"i\\\"x\"}\n{\"user\":42,\"item\":\"y\"}\n{\"user\":\"4\\u0032\",\"item\":\"y\"}\n", path: "e.jsonl")
+        let b = try InteractionFileReader.load(jsonl, format: .jsonLines, mapping: ColumnMapping(user: "user", item: "item"), name: "e")
+        #expect(b.users.ids == ["42"] && b.items.ids == ["i\"x", "y"] && b.eventCount == 3)
+    }
 }
