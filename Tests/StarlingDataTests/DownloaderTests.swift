@@ -38,6 +38,7 @@ struct DownloaderTests {
     @Test func fetchesUnzipsVerifiesAndThenHitsTheCache() async throws {
         let zip = try Self.ml100kZip()
         let cache = try TestSupport.temporaryFolder("cache")
+        defer { for dir in [zip.deletingLastPathComponent(), cache] { try? FileManager.default.removeItem(at: dir) } }
         let counter = FetchCounter()
         let downloader = MovieLensDownloader(cacheDirectory: cache, transport: counter.transport)
         #expect(!downloader.isCached(.ml100k))
@@ -64,6 +65,7 @@ struct DownloaderTests {
             try Data("1\t1\t5\t881250949\n".utf8).write(to: folder.appendingPathComponent("u.data"))
         }
         let cache = try TestSupport.temporaryFolder("cache")
+        defer { for dir in [zip.deletingLastPathComponent(), cache] { try? FileManager.default.removeItem(at: dir) } }
         let downloader = MovieLensDownloader(cacheDirectory: cache)
         let error = await #expect(throws: DataError.self) { try await downloader.fetch(.ml100k, from: zip) }
         guard case let .checksumMismatch(path, expected, actual)? = error else {
@@ -80,6 +82,7 @@ struct DownloaderTests {
     @Test func archiveChecksumMissingFilesAndFailedDownloads() async throws {
         let zip = try Self.ml100kZip { folder in try FileManager.default.removeItem(at: folder.appendingPathComponent("u.genre")) }
         let cache = try TestSupport.temporaryFolder("cache")
+        defer { for dir in [zip.deletingLastPathComponent(), cache] { try? FileManager.default.removeItem(at: dir) } }
         let downloader = MovieLensDownloader(cacheDirectory: cache)
         await #expect { try await downloader.fetch(.ml100k, from: zip) } throws: { error in
             "\(error)".contains("u.genre") && "\(error)".contains("the archive should contain u.genre")
@@ -102,6 +105,7 @@ struct DownloaderTests {
 
     @Test func latestSmallArchiveIsCheckedForItsFilesAndReads() async throws {
         let work = try TestSupport.temporaryFolder("latest")
+        defer { try? FileManager.default.removeItem(at: work) }
         let folder = work.appendingPathComponent("ml-latest-small")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let files = ["ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,4.0,964981247\n",
