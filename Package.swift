@@ -25,6 +25,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -34,7 +36,15 @@ let package = Package(
         ),
         .target(name: "CIntrinsics"),
         .target(name: "StarlingTensor", dependencies: ["CBLAS", "CIntrinsics"], swiftSettings: cpuFlags),
-        .target(name: "StarlingData", dependencies: ["StarlingTensor"], swiftSettings: cpuFlags),
+        .target(
+            name: "StarlingData",
+            dependencies: [
+                "StarlingTensor",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: cpuFlags
+        ),
         .target(name: "StarlingModels", dependencies: ["StarlingTensor", "StarlingData"], swiftSettings: cpuFlags),
         .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingModels"], swiftSettings: cpuFlags),
         .executableTarget(
@@ -46,7 +56,10 @@ let package = Package(
             swiftSettings: cpuFlags
         ),
         .testTarget(name: "StarlingTensorTests", dependencies: ["StarlingTensor"]),
-        .testTarget(name: "StarlingDataTests", dependencies: ["StarlingData"]),
+        .testTarget(
+            name: "StarlingDataTests",
+            dependencies: ["StarlingData", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval"]),
         .testTarget(name: "StarlingEvalTests", dependencies: ["StarlingEval"]),
     ],

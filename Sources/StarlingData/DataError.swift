@@ -10,6 +10,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case noDataRoot(tried: [String])
     /// Two files of one dataset disagree.
     case inconsistent(path: String, reason: String)
+    /// A file's checksum is not the published one (a corrupt or different download).
+    case checksumMismatch(path: String, expected: String, actual: String)
+    /// A download failed.
+    case downloadFailed(url: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +23,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case let .noDataRoot(tried):
             return "no dataset folder found; pass --data PATH or set STARLING_DATA (tried: \(tried.joined(separator: ", ")))"
         case let .inconsistent(path, reason): return "\(path): \(reason)"
+        case let .checksumMismatch(path, expected, actual):
+            return "\(path): checksum mismatch: expected \(expected), found \(actual) (corrupt or different download; delete it and fetch again)"
+        case let .downloadFailed(url, reason): return "\(url): download failed: \(reason)"
         }
     }
 }
