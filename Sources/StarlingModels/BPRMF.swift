@@ -352,8 +352,7 @@ public final class BPRMF: Recommender, @unchecked Sendable {
 
     /// Scores for the fold-in vector of `history`; items the model does not know are ignored.
     public func scoreAllItems(history: [Int32], values: [Float]?) -> [Float] {
-        let known = history.indices.filter { history[$0] >= 0 && Int(history[$0]) < itemCount && (values?[$0].isFinite ?? true) }
-        let x = foldInVector(FactorScoring.canonical(history: known.map { history[$0] }, values: values.map { v in known.map { v[$0] } }))
+        let x = foldInVector(FactorScoring.known(history: history, values: values, itemCount: itemCount))
         return FactorScoring.scoreAll(vector: x, itemTable: items, itemBias: bias)
     }
 

@@ -221,6 +221,15 @@ enum FactorScoring {
         return (items, vals)
     }
 
+    /// The canonical form of the part of `history` a model can use for scoring: items it does
+    /// not know, and non-finite values, are left out.
+    static func known(history: [Int32], values: [Float]?, itemCount: Int) -> (items: [Int32], values: [Float]) {
+        precondition(values == nil || values!.count == history.count,
+                     "scoreAllItems(history:values:): \(values!.count) values for \(history.count) items")
+        let kept = history.indices.filter { history[$0] >= 0 && Int(history[$0]) < itemCount && (values?[$0].isFinite ?? true) }
+        return canonical(history: kept.map { history[$0] }, values: values.map { v in kept.map { v[$0] } })
+    }
+
     /// Checks the shared fold-in arguments plus finite values.
     static func validate(user: Int, userCount: Int, history: [Int32], values: [Float]?, itemCount: Int) throws(ModelError) {
         try validateFoldIn(user: user, userCount: userCount, history: history, values: values, itemCount: itemCount)

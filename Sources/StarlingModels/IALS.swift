@@ -411,9 +411,7 @@ public final class IALS: Recommender, @unchecked Sendable {
 
     /// Scores for the exact fold-in vector of `history`; items the model does not know are ignored.
     public func scoreAllItems(history: [Int32], values: [Float]?) -> [Float] {
-        let known = history.indices.filter { history[$0] >= 0 && Int(history[$0]) < itemCount && (values?[$0].isFinite ?? true) }
-        let row = ConfidenceRow(FactorScoring.canonical(history: known.map { history[$0] }, values: values.map { v in known.map { v[$0] } }),
-                                alpha: configuration.alpha)
+        let row = ConfidenceRow(FactorScoring.known(history: history, values: values, itemCount: itemCount), alpha: configuration.alpha)
         return FactorScoring.scoreAll(vector: solve(row, solver: .cholesky), itemTable: items, itemBias: nil)
     }
 
