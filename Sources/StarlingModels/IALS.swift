@@ -16,8 +16,10 @@ import StarlingTensor
 /// user with the items fixed, then every item with the users fixed: for user `u`,
 /// `(YᵀY + λI + Yᵀ(C_u − I)Y) x_u = Yᵀ C_u p_u`, with `YᵀY` computed once per half-sweep by one
 /// BLAS call and the sparse correction applied row by row; `cgSteps` conjugate-gradient steps start
-/// from the previous `x_u`. Rows are solved in parallel chunks; each row's result does not depend
-/// on which thread solves it.
+/// from the previous `x_u`. Rows are solved by `threads` workers in dynamically scheduled chunks; a
+/// row's result does not depend on which worker solves it, and `YᵀY` is summed from one partial
+/// product per worker in a fixed order, so a fit is reproducible for a given thread count. OpenBLAS
+/// is kept single-threaded meanwhile (its idle threads would spin beside the workers).
 ///
 /// `implicit`'s `alpha` multiplies the values and uses them as the confidence directly
 /// (`c = alpha·r`), so with binary data its `alpha = a` is this model's `alpha = a − 1`.
