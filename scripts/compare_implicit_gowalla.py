@@ -7,11 +7,12 @@ evaluated with the same protocol: **full ranking** over all items except the use
 Recall@20 = hits / |test items| and NDCG@20 (IDCG over min(|test items|, 20)), averaged over the
 29,858 test users (the LightGCN protocol). Fit time is the wall time of `fit` alone.
 
-implicit's ALS confidence is 1 + alpha * value with value = 1 here; `--alphas` lists the alphas to
-try on both sides (tuned fairly: each side reports every alpha).
+`--alphas` lists implicit's ALS alphas to try (tuned fairly: each side reports every alpha). implicit
+0.7's confidence is alpha * value (its CG adds (c - 1) * y y^T per interaction), Starling's is
+1 + alpha * value, so with the 0/1 values here Starling runs with alpha - 1: the same confidences.
 
 Usage: scripts/compare_implicit_gowalla.py [--data DIR] [--threads 2] [--factors 64] [--iterations 15]
-       [--alphas 1 10 40] [--bpr-iterations 100] [--skip-bpr] [--skip-als]
+       [--seeds 42] [--alphas 1 10 40] [--bpr-iterations 100] [--learning-rates 0.01 0.05] [--skip-bpr] [--skip-als]
 Needs: pip install implicit threadpoolctl numpy scipy; swift build -c release.
 """
 import argparse, json, math, os, subprocess, sys, tempfile, time
@@ -57,17 +58,18 @@ def evaluate(recommend_ids, train, test, k=20):
     return recall / len(users), ndcg / len(users)
 
 
-def run_implicit(kind, args, train, test, alpha=None):
+def run_implicit(kind, args, train, test, alpha=None, learning_rate=None):
     from threadpoolctl import threadpool_limits
     import implicit
-    with threadpool_limits(limits=args.threads):
+    # implicit parallelises over rows itself and asks for a single-threaded BLAS (it warns otherwise).
+    with threadpool_limits(limits=1, user_api="blas"):
         if kind == "als":
             model = implicit.cpu.als.AlternatingLeastSquares(
                 factors=args.factors, regularization=args.regularization, alpha=alpha,
                 iterations=args.iterations, num_threads=args.threads, random_state=args.seed)
         else:
             model = implicit.cpu.bpr.BayesianPersonalizedRanking(
-                factors=args.factors, learning_rate=args.learning_rate, regularization=args.bpr_regularization,
+                factors=args.factors, learning_rate=learning_rate, regularization=args.bpr_regularization,
                 iterations=args.bpr_iterations, num_threads=args.threads, random_state=args.seed)
         t0 = time.perf_counter()
         model.fit(train, show_progress=False)
@@ -81,7 +83,7 @@ def run_implicit(kind, args, train, test, alpha=None):
             "Recall@20": round(recall, 4), "NDCG@20": round(ndcg, 4)}
 
 
-def run_starling(kind, args, alpha=None):
+def run_starling(kind, args, alpha=None, learning_rate=None):
     binary = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".build", "release", "starling")
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.json")
@@ -90,9 +92,9 @@ def run_starling(kind, args, alpha=None):
                "--evaluation-threads", str(args.threads), "--k", "20",
                "--output", os.path.join(tmp, "model.safetensors"), "--report", report]
         if kind == "als":
-            cmd += ["--iterations", str(args.iterations), "--regularization", str(args.regularization), "--alpha", str(alpha)]
+            cmd += ["--iterations", str(args.iterations), "--regularization", str(args.regularization), "--alpha", str(alpha - 1)]
         else:
-            cmd += ["--iterations", str(args.bpr_iterations), "--learning-rate", str(args.learning_rate),
+            cmd += ["--iterations", str(args.bpr_iterations), "--learning-rate", str(learning_rate),
                     "--regularization", str(args.bpr_regularization)]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         with open(report) as f:
@@ -110,39 +112,46 @@ def main():
     p.add_argument("--regularization", type=float, default=0.01)
     p.add_argument("--alphas", type=float, nargs="+", default=[1.0, 10.0, 40.0])
     p.add_argument("--bpr-iterations", type=int, default=100)
-    p.add_argument("--learning-rate", type=float, default=0.01)
+    p.add_argument("--learning-rates", type=float, nargs="+", default=[0.01, 0.05])
     p.add_argument("--bpr-regularization", type=float, default=0.01)
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seeds", type=int, nargs="+", default=[42])
     p.add_argument("--skip-als", action="store_true")
     p.add_argument("--skip-bpr", action="store_true")
     args = p.parse_args()
     train, test = load_split(args.data)
     print(f"Gowalla: {train.shape[0]} users x {train.shape[1]} items, {train.nnz} train, {test.nnz} test", file=sys.stderr)
-    rows = []
+    configs = []
     if not args.skip_als:
-        for alpha in args.alphas:
+        configs += [("als", {"alpha": a}) for a in args.alphas]
+    if not args.skip_bpr:
+        configs += [("bpr", {"learning_rate": lr}) for lr in args.learning_rates]
+    rows = []
+    for seed in args.seeds:
+        args.seed = seed
+        for kind, setting in configs:
             for engine in ("starling", "implicit"):
-                r = run_starling("als", args, alpha) if engine == "starling" else run_implicit("als", args, train, test, alpha)
-                r.update({"model": "iALS", "alpha": alpha})
+                runner = run_starling if engine == "starling" else (lambda k, a, **kw: run_implicit(k, a, train, test, **kw))
+                r = runner(kind, args, **setting)
+                r.update({"model": "iALS" if kind == "als" else "BPR-MF", "seed": seed, **setting})
                 rows.append(r)
                 print(json.dumps(r), file=sys.stderr, flush=True)
-    if not args.skip_bpr:
-        for engine in ("starling", "implicit"):
-            r = run_starling("bpr", args) if engine == "starling" else run_implicit("bpr", args, train, test)
-            r["model"] = "BPR-MF"
-            rows.append(r)
-            print(json.dumps(r), file=sys.stderr, flush=True)
-    pairs = {}
+    # Per setting, the mean over seeds of each engine, then Starling minus implicit.
+    groups = {}
     for r in rows:
-        pairs.setdefault((r["model"], r.get("alpha")), {})[r["engine"].split()[0]] = r
+        key = (r["model"], r.get("alpha"), r.get("learning_rate"))
+        groups.setdefault(key, {}).setdefault(r["engine"].split()[0], []).append(r)
+    mean = lambda runs, field: sum(x[field] for x in runs) / len(runs)
     comparison = []
-    for (model, alpha), both in pairs.items():
+    for (model, alpha, lr), both in groups.items():
         if "starling" in both and "implicit" in both:
             s, i = both["starling"], both["implicit"]
-            comparison.append({"model": model, "alpha": alpha,
-                               "recall_delta": round(s["Recall@20"] - i["Recall@20"], 4),
-                               "ndcg_delta": round(s["NDCG@20"] - i["NDCG@20"], 4),
-                               "fit_time_ratio_starling_over_implicit": round(s["fit_seconds"] / i["fit_seconds"], 2)})
+            comparison.append({"model": model, "alpha": alpha, "learning_rate": lr, "seeds": len(s),
+                               "starling_Recall@20": round(mean(s, "Recall@20"), 4), "implicit_Recall@20": round(mean(i, "Recall@20"), 4),
+                               "starling_NDCG@20": round(mean(s, "NDCG@20"), 4), "implicit_NDCG@20": round(mean(i, "NDCG@20"), 4),
+                               "recall_delta": round(mean(s, "Recall@20") - mean(i, "Recall@20"), 4),
+                               "ndcg_delta": round(mean(s, "NDCG@20") - mean(i, "NDCG@20"), 4),
+                               "starling_fit_seconds": round(mean(s, "fit_seconds"), 2), "implicit_fit_seconds": round(mean(i, "fit_seconds"), 2),
+                               "fit_time_ratio_starling_over_implicit": round(mean(s, "fit_seconds") / mean(i, "fit_seconds"), 2)})
     print(json.dumps({"setup": vars(args), "protocol": "full ranking excluding training items, LightGCN Gowalla split, K=20",
                       "runs": rows, "comparison": comparison}, indent=2))
 

@@ -33,7 +33,7 @@ public struct DatasetSplit: Sendable {
     }
 
     static func percent(_ x: Double) -> String {
-        let p = x * 100
+        let p = (x * 100 * 1e6).rounded() / 1e6  // 1 − 0.8 is 0.19999…
         return p == p.rounded() ? String(Int(p)) : String(p)
     }
 

@@ -14,15 +14,24 @@ public enum MarkdownReport {
             out += "- Protocol: **\(p.ranking)**, candidates: \(p.candidates); split: \(p.split); K = \(p.ks.map(String.init).joined(separator: ", ")); ties: \(p.ties)\n"
         }
         out += "- Dataset: \(Set(reports.map(\.dataset)).sorted().joined(separator: ", ")); users evaluated: \(first.users)\n\n"
-        out += "| model | " + names.joined(separator: " | ") + " | seconds |\n"
-        out += "|---|" + names.map { _ in "---:" }.joined(separator: "|") + "|---:|\n"
+        out += "| model | " + names.joined(separator: " | ") + " | fit s | evaluation s |\n"
+        out += "|---|" + names.map { _ in "---:" }.joined(separator: "|") + "|---:|---:|\n"
         for r in reports {
             let cells = names.map { r.metrics[$0].map { String(format: "%.4f", $0) } ?? "—" }
-            out += "| \(r.model) | " + cells.joined(separator: " | ") + " | \(String(format: "%.1f", r.seconds)) |\n"
+            let fit = r.details["fit_seconds"].flatMap(Double.init).map { String(format: "%.1f", $0) } ?? "—"
+            out += "| \(r.model) | " + cells.joined(separator: " | ") + " | \(fit) | \(String(format: "%.1f", r.seconds)) |\n"
         }
+        let settings = reports.compactMap { r -> String? in
+            let keys = r.details.keys.filter { !MarkdownReport.runDetails.contains($0) }.sorted()
+            return keys.isEmpty ? nil : "- \(r.model): " + keys.map { "\($0)=\(r.details[$0]!)" }.joined(separator: " ") + "\n"
+        }
+        if !settings.isEmpty { out += "\nSettings:\n\n" + settings.joined() }
         if let chartFile { out += "\n![\(title)](\(chartFile))\n" }
         return out
     }
+
+    /// Details that describe the run rather than the model's settings.
+    static let runDetails: Set<String> = ["checkpoint", "fit_seconds", "configuration"]
 
     /// The bar chart of the same reports.
     public static func chart(title: String, reports: [EvaluationReport], metrics: [String]? = nil) -> BarChart {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import StarlingModels
+import StarlingTensor
 
 extension Popularity.Configuration.Weighting: ExpressibleByArgument {}
 
@@ -53,6 +54,57 @@ struct TrainEASE: ParsableCommand {
         try ClassicTraining.run(model: "EASE", selection: selection, output: output,
                                 hyperparameters: ["lambda": "\(lambda)", "use_values": "\(useValues)"]) { data, events in
             try EASE.fit(data, configuration: c, events: events)
+        }
+    }
+}
+
+struct TrainIALS: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ials", abstract: "Implicit ALS (Hu, Koren & Volinsky): confidence 1 + α·value, conjugate-gradient sweeps on every core.")
+    @OptionGroup var selection: DatasetSelection
+    @OptionGroup var output: OutputOptions
+    @Option(help: "Factor width.") var factors = 64
+    @Option(help: "Full sweeps (users, then items).") var iterations = 15
+    @Option(help: "L2 penalty λ on every factor vector.") var regularization: Float = 0.01
+    @Option(help: "Confidence scale α (implicit's alpha a is a − 1 here for 0/1 data).") var alpha: Float = 40
+    @Option(name: .customLong("cg-steps"), help: "Conjugate-gradient steps per row and half-sweep.") var cgSteps = 3
+    @Option(help: "Seed of the initial factors.") var seed: UInt64 = 42
+    @Option(help: "Worker threads (default: all cores).") var threads = Parallel.coreCount
+    @Flag(name: .customLong("training-loss"), help: "Report the training loss every iteration (one extra pass).") var trainingLoss = false
+
+    func run() throws {
+        let c = IALS.Configuration(factors: factors, regularization: regularization, alpha: alpha, iterations: iterations,
+                                   cgSteps: cgSteps, seed: seed, threads: threads, calculateTrainingLoss: trainingLoss)
+        try ClassicTraining.run(model: "iALS", selection: selection, output: output,
+                                hyperparameters: ["factors": "\(factors)", "iterations": "\(iterations)", "regularization": "\(regularization)",
+                                                  "alpha": "\(alpha)", "cg_steps": "\(cgSteps)", "seed": "\(seed)", "threads": "\(threads)"]) { data, events in
+            try IALS.fit(data, configuration: c, events: events)
+        }
+    }
+}
+
+struct TrainBPR: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bpr", abstract: "BPR-MF (Rendle et al.): pairwise ranking by Hogwild SGD on every core, with item biases.")
+    @OptionGroup var selection: DatasetSelection
+    @OptionGroup var output: OutputOptions
+    @Option(help: "Factor width.") var factors = 64
+    @Option(help: "Epochs (each samples one negative per training pair).") var iterations = 100
+    @Option(name: .customLong("learning-rate"), help: "SGD step size.") var learningRate: Float = 0.01
+    @Option(help: "L2 penalty applied at every step.") var regularization: Float = 0.01
+    @Flag(name: .customLong("no-item-bias"), help: "Leave out the learned item bias.") var noItemBias = false
+    @Option(help: "Seed of the factors and the sampling.") var seed: UInt64 = 42
+    @Option(help: "Hogwild worker threads (default: all cores).") var threads = Parallel.coreCount
+    @Flag(name: .customLong("training-loss"), help: "Report each epoch's mean BPR loss.") var trainingLoss = false
+
+    func run() throws {
+        let c = BPRMF.Configuration(factors: factors, learningRate: learningRate, regularization: regularization, iterations: iterations,
+                                    itemBias: !noItemBias, seed: seed, threads: threads, calculateTrainingLoss: trainingLoss)
+        try ClassicTraining.run(model: "BPR-MF", selection: selection, output: output,
+                                hyperparameters: ["factors": "\(factors)", "iterations": "\(iterations)", "learning_rate": "\(learningRate)",
+                                                  "regularization": "\(regularization)", "item_bias": "\(!noItemBias)", "seed": "\(seed)",
+                                                  "threads": "\(threads)"]) { data, events in
+            try BPRMF.fit(data, configuration: c, events: events)
         }
     }
 }

@@ -39,13 +39,15 @@ enum ClassicTraining {
         let path = output.output ?? "runs/\(name.lowercased())-\(data.name).safetensors"
         var file = try model.checkpoint()
         file.metadata["dataset"] = data.name
+        file.metadata["dataset_selection"] = selection.dataset.rawValue
+        file.metadata["split_seed"] = "\(selection.splitSeed)"
         file.metadata["fit_seconds"] = String(format: "%.3f", fitSeconds)
         try file.write(to: URL(fileURLWithPath: path))
         Console.status("checkpoint written to \(path)")
         var details = hyperparameters
         details["checkpoint"] = path
         details["fit_seconds"] = String(format: "%.3f", fitSeconds)
-        details["threads"] = "\(Parallel.coreCount)"
+        if details["threads"] == nil { details["threads"] = "\(Parallel.coreCount)" }
         let report = data.evaluate(model, details: details)
         let text = try report.json()
         if let path = output.report { try Console.write(text + "\n", to: path) }

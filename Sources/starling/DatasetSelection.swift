@@ -10,6 +10,9 @@ enum DatasetName: String, ExpressibleByArgument, CaseIterable {
     case ncfML1M = "ncf-ml-1m"
     /// The LightGCN/NGCF Gowalla split; full ranking.
     case gowalla = "lightgcn-gowalla"
+    /// MovieLens-100K, every rating an implicit interaction; random 80/20 split per interaction;
+    /// full ranking.
+    case ml100k = "ml-100k"
 }
 
 /// Which dataset, split and cut-offs a command uses.
@@ -22,6 +25,10 @@ struct DatasetSelection: ParsableArguments {
     var ks: [Int] = []
     @Flag(help: "Full ranking only: also compute GAUC over all unseen items.")
     var auc = false
+    @Option(name: .customLong("split-seed"), help: "Seed of random splits (ml-100k).")
+    var splitSeed: UInt64 = 42
+    @Flag(help: "ml-100k: evaluate on a validation slice (10% of all events, carved from the 80% training part; the model trains on the other 70%) instead of the test 20%, for tuning.")
+    var validation = false
     @Option(help: "Threads for evaluation (default: all cores).")
     var evaluationThreads = Parallel.coreCount
 
@@ -29,18 +36,34 @@ struct DatasetSelection: ParsableArguments {
     func prepare() throws -> PreparedDataset {
         let root = try DataRoot.resolve(explicit: data)
         switch dataset {
+        case .ncfML1M where validation, .gowalla where validation:
+            throw ValidationError("--validation is for ml-100k (ncf-ml-1m's NeuMF training has its own --validation)")
         case .ncfML1M:
             let split = try NCFSplit.load(directory: try DataRoot.dataset("ncf-ml-1m", in: root))
             return PreparedDataset(name: split.name, train: split.train,
                                    evaluation: .sampled(SampledRankingEvaluator(split: split, ks: ks.isEmpty ? [10] : ks, threads: evaluationThreads)))
         case .gowalla:
             let split = try AdjacencySplit.gowalla(root: root)
-            var evaluator = FullRankingEvaluator(train: split.train, test: split.test, ks: ks.isEmpty ? [10, 20] : ks,
-                                                 datasetName: split.name, splitDescription: "LightGCN/NGCF Gowalla train.txt / test.txt")
-            evaluator.computeAUC = auc
-            evaluator.threads = evaluationThreads
-            return PreparedDataset(name: split.name, train: split.train, evaluation: .full(evaluator))
+            return fullRanking(name: split.name, train: split.train, test: split.test, split: "LightGCN/NGCF Gowalla train.txt / test.txt")
+        case .ml100k:
+            let ratings = try MovieLens100K.load(root: root)
+            if validation {
+                // The same shuffle as the 80/20 split: its first 80% are cut into 70% training and 10% validation.
+                let split = DatasetSplit.random(ratings, trainFraction: 0.7, validationFraction: 0.1, seed: splitSeed)
+                return fullRanking(name: "ml-100k", train: split.train.interactionMatrix(), test: split.validation!.interactionMatrix(),
+                                   split: "\(split.protocolDescription), evaluated on the validation part; every rating is an interaction")
+            }
+            let split = DatasetSplit.random(ratings, trainFraction: 0.8, seed: splitSeed)
+            return fullRanking(name: "ml-100k", train: split.train.interactionMatrix(), test: split.test.interactionMatrix(),
+                               split: "\(split.protocolDescription); every rating is an interaction")
         }
+    }
+
+    private func fullRanking(name: String, train: InteractionMatrix, test: InteractionMatrix, split: String) -> PreparedDataset {
+        var evaluator = FullRankingEvaluator(train: train, test: test, ks: ks.isEmpty ? [10, 20] : ks, datasetName: name, splitDescription: split)
+        evaluator.computeAUC = auc
+        evaluator.threads = evaluationThreads
+        return PreparedDataset(name: name, train: train, evaluation: .full(evaluator))
     }
 }
 

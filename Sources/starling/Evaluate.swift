@@ -2,29 +2,73 @@ import ArgumentParser
 import Foundation
 import StarlingEval
 import StarlingModels
+import StarlingTensor
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate a checkpoint under its dataset's protocol and print the metrics.")
+        abstract: "Evaluate any checkpoint under its dataset's protocol and print the metrics.",
+        discussion: """
+        NeuMF checkpoints are evaluated on the NCF ML-1M split (sampled: 99 given negatives). Other models \
+        (popularity, itemknn, ease, ials, bpr-mf) are evaluated on the dataset they were trained on, read from the \
+        checkpoint, unless --dataset names another with the same users and items.
+        """)
 
     @Option(help: "The checkpoint written by `starling train`.") var checkpoint = "runs/neumf.safetensors"
-    @OptionGroup var dataset: DatasetOptions
-    @Option(name: .customLong("k"), parsing: .upToNextOption, help: "Cut-offs (default 10).") var ks: [Int] = [10]
+    @Option(help: "Dataset (default: the one recorded in the checkpoint): \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var dataset: DatasetName?
+    @Option(name: .long, help: "Folder holding the datasets (default: $STARLING_DATA, then ../shared/datasets).")
+    var data: String?
+    @Option(name: .customLong("k"), parsing: .upToNextOption, help: "Cut-offs (default: 10 for sampled protocols, 10 and 20 for full ranking).")
+    var ks: [Int] = []
+    @Flag(help: "Full ranking only: also compute GAUC over all unseen items.") var auc = false
     @Flag(help: "Print one JSON object: model, dataset, protocol, metrics.") var json = false
     @Option(help: "Also write the JSON report to this file.") var output: String?
 
     func run() throws {
-        let (model, metadata) = try NeuMF.load(from: URL(fileURLWithPath: checkpoint))
-        let split = try dataset.ncfSplit()
+        let url = URL(fileURLWithPath: checkpoint)
+        let report: EvaluationReport
+        if try SafeTensorsFile(contentsOf: url).metadata("model", path: checkpoint) == NeuMF.checkpointKind {
+            report = try evaluateNeuMF(url)
+        } else {
+            report = try evaluateRecommender(url)
+        }
+        let text = try report.json()
+        if let output { try Console.write(text + "\n", to: output) }
+        print(json ? text : report.summary)
+    }
+
+    private func evaluateNeuMF(_ url: URL) throws -> EvaluationReport {
+        if let dataset, dataset != .ncfML1M { throw ValidationError("NeuMF checkpoints are evaluated on ncf-ml-1m, not \(dataset.rawValue)") }
+        let (model, metadata) = try NeuMF.load(from: url)
+        let split = try DatasetOptions.parse(data.map { ["--data", $0] } ?? []).ncfSplit()
         guard model.userCount == split.train.userCount, model.itemCount == split.train.itemCount else {
             throw ValidationError("\(checkpoint): model has \(model.userCount) users × \(model.itemCount) items, the dataset \(split.train.userCount) × \(split.train.itemCount)")
         }
         var details = ["checkpoint": checkpoint]
         details["configuration"] = metadata["configuration"]
         details["pretrained"] = metadata["pretrained"]
-        let report = SampledRankingEvaluator(split: split, ks: ks).evaluate(model, details: details)
-        let text = try report.json()
-        if let output { try Console.write(text + "\n", to: output) }
-        print(json ? text : report.summary)
+        return SampledRankingEvaluator(split: split, ks: ks.isEmpty ? [10] : ks).evaluate(model, details: details)
+    }
+
+    private func evaluateRecommender(_ url: URL) throws -> EvaluationReport {
+        let (model, metadata) = try ModelLoader.load(from: url)
+        guard let name = dataset ?? metadata["dataset_selection"].flatMap(DatasetName.init(rawValue:)) else {
+            throw ValidationError("\(checkpoint) does not record its dataset; pass --dataset")
+        }
+        // Options structs are only complete when parsed, so the selection is parsed from arguments.
+        var arguments = ["--dataset", name.rawValue]
+        if let seed = metadata["split_seed"] { arguments += ["--split-seed", seed] }
+        if let data { arguments += ["--data", data] }
+        if !ks.isEmpty { arguments += ["--k"] + ks.map(String.init) }
+        if auc { arguments.append("--auc") }
+        let selection = try DatasetSelection.parse(arguments)
+        let prepared = try selection.prepare()
+        guard model.userCount == prepared.train.userCount, model.itemCount == prepared.train.itemCount else {
+            throw ValidationError("\(checkpoint): model has \(model.userCount) users × \(model.itemCount) items, \(prepared.name) has \(prepared.train.userCount) × \(prepared.train.itemCount)")
+        }
+        var details = ["checkpoint": checkpoint]
+        details["configuration"] = metadata["configuration"]
+        details["fit_seconds"] = metadata["fit_seconds"]
+        return prepared.evaluate(model, details: details)
     }
 }

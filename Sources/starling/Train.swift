@@ -8,7 +8,7 @@ import StarlingTensor
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model, show progress, evaluate it, and write a checkpoint.",
-        subcommands: [TrainNeuMF.self, TrainPopularity.self, TrainItemKNN.self, TrainEASE.self])
+        subcommands: [TrainNeuMF.self, TrainPopularity.self, TrainItemKNN.self, TrainEASE.self, TrainIALS.self, TrainBPR.self])
 }
 
 struct TrainNeuMF: ParsableCommand {

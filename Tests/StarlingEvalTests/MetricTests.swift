@@ -90,11 +90,14 @@ enum XMLDocumentCheck {
 struct MarkdownReportTests {
     @Test func reportListsProtocolModelsAndMetrics() throws {
         let p = EvaluationProtocol(ranking: "full-ranking", candidates: "all items", split: "80/20", ks: [10], ties: "lower id first")
-        let a = EvaluationReport(model: "EASE", dataset: "ml-100k", evaluationProtocol: p, metrics: ["Recall@10": 0.3, "NDCG@10": 0.4, "HR@10": 0.8], users: 10, seconds: 1)
+        let a = EvaluationReport(model: "EASE", dataset: "ml-100k", evaluationProtocol: p, metrics: ["Recall@10": 0.3, "NDCG@10": 0.4, "HR@10": 0.8], users: 10, seconds: 1,
+                                 details: ["fit_seconds": "2.25", "lambda": "250", "checkpoint": "x.safetensors"])
         let b = EvaluationReport(model: "Pop", dataset: "ml-100k", evaluationProtocol: p, metrics: ["Recall@10": 0.1, "NDCG@10": 0.2, "HR@10": 0.5, "MAP@10": 0.1], users: 10, seconds: 0.1)
         let md = MarkdownReport.render(title: "ML-100K", reports: [a, b], chartFile: "chart.svg")
-        #expect(md.contains("| model | HR@10 | Recall@10 | NDCG@10 | seconds |"))
-        #expect(md.contains("| EASE | 0.8000 | 0.3000 | 0.4000 | 1.0 |"))
+        #expect(md.contains("| model | HR@10 | Recall@10 | NDCG@10 | fit s | evaluation s |"))
+        #expect(md.contains("| EASE | 0.8000 | 0.3000 | 0.4000 | 2.2 | 1.0 |"))
+        #expect(md.contains("| Pop | 0.5000 | 0.1000 | 0.2000 | — | 0.1 |"))
+        #expect(md.contains("- EASE: lambda=250\n"))
         #expect(md.contains("**full-ranking**") && md.contains("![ML-100K](chart.svg)"))
         let svg = MarkdownReport.chart(title: "ML-100K", reports: [a, b]).svg()
         #expect(svg.components(separatedBy: "<rect x=").count - 1 == 3 * 2 + 2)  // bars + legend swatches

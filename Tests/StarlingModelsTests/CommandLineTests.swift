@@ -1,4 +1,5 @@
 import Foundation
+import StarlingData
 import Testing
 
 /// End-to-end: the `starling` binary trains, writes its artefacts and evaluates with `--json`, on
@@ -89,4 +90,46 @@ struct CommandLineTests {
         #expect(noData.status != 0)
         #expect(noData.stderr.contains("/nonexistent/data"))
     }
+
+    /// A classic model on real data: `train` records the dataset and split seed in the checkpoint,
+    /// `evaluate` re-creates that split and reproduces the training report's metrics, and `report`
+    /// turns the JSON reports into a markdown table with a bar chart.
+    @Test func classicModelTrainEvaluateReportOnML100K() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path))
+        let data = try DataRoot.resolve().path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let checkpoint = dir.appendingPathComponent("ials.safetensors").path, trained = dir.appendingPathComponent("ials.json").path
+        let train = try run(["train", "ials", "--dataset", "ml-100k", "--data", data, "--split-seed", "7", "--iterations", "3", "--factors", "16",
+                             "--regularization", "50", "--alpha", "5", "--threads", "2", "--output", checkpoint, "--report", trained])
+        #expect(train.status == 0, "train failed: \(train.stderr)")
+        #expect(train.stderr.contains("[iALS] iteration 3/3"))
+        let evaluated = dir.appendingPathComponent("evaluated.json").path
+        let evaluate = try run(["evaluate", "--checkpoint", checkpoint, "--data", data, "--json", "--output", evaluated])
+        #expect(evaluate.status == 0, "evaluate failed: \(evaluate.stderr)")
+        let a = try JSONDecoder().decode(EvaluationReportShape.self, from: try Data(contentsOf: URL(fileURLWithPath: trained)))
+        let b = try JSONDecoder().decode(EvaluationReportShape.self, from: Data(evaluate.stdout.utf8))
+        #expect(b.model == "iALS" && b.dataset == "ml-100k" && b.protocol.ranking == "full-ranking")
+        #expect(b.protocol.split.contains("random 80/0/20 per interaction, seed 7"))
+        #expect(a.metrics == b.metrics)
+        // Better than chance by far on ML-100K (1,682 items): Recall@20 of random ranking is ≈ 0.012.
+        #expect(try #require(b.metrics["Recall@20"]) > 0.15, "\(b.metrics)")
+        let markdown = dir.appendingPathComponent("report.md").path
+        let report = try run(["report", trained, evaluated, "--title", "ML-100K", "--output", markdown])
+        #expect(report.status == 0, "report failed: \(report.stderr)")
+        let text = try String(contentsOfFile: markdown, encoding: .utf8)
+        #expect(text.contains("| iALS |") && text.contains("![ML-100K](report.svg)"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("report.svg").path))
+        let wrong = try run(["evaluate", "--checkpoint", checkpoint, "--data", data, "--dataset", "lightgcn-gowalla"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("29858"), "\(wrong.stderr)")
+    }
+}
+
+/// The fields of an evaluation report these tests read.
+private struct EvaluationReportShape: Decodable {
+    struct ProtocolShape: Decodable { let ranking: String; let split: String }
+    let model: String
+    let dataset: String
+    let `protocol`: ProtocolShape
+    let metrics: [String: Double]
 }
