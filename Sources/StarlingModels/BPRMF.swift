@@ -370,15 +370,14 @@ public final class BPRMF: Recommender, @unchecked Sendable {
     public static let checkpointKind = "bpr-mf"
 
     public func checkpoint() throws -> SafeTensorsFile {
-        let config = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
         var tensors = ["user_factors": users.tensor, "item_factors": items.tensor]
         if let bias { tensors["item_bias"] = bias.tensor.reshaped([itemCount]) }
-        return SafeTensorsFile(tensors: tensors, metadata: ["model": BPRMF.checkpointKind, "configuration": config, "format_version": "1"])
+        return SafeTensorsFile(tensors: tensors, metadata: try ModelCheckpoint.metadata(kind: BPRMF.checkpointKind, configuration: configuration))
     }
 
     /// Loads a model saved with ``Checkpointable/save(to:)``, with the file's metadata.
     public static func load(from url: URL) throws -> (model: BPRMF, metadata: [String: String]) {
-        let (file, configuration) = try FactorCheckpoint.read(url, kind: checkpointKind, as: Configuration.self)
+        let (file, configuration) = try ModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
         do { try configuration.validate() } catch { throw ModelError.badConfiguration(path: url.path, reason: "\(error)") }
         let (users, items) = try FactorCheckpoint.tables(file, factors: configuration.factors, path: url.path)
         var bias: FactorTable?

@@ -224,14 +224,14 @@ public final class EASE: Recommender {
     /// `B` as `weights` (F32, items × items), plus the users' histories.
     public func checkpoint() throws -> SafeTensorsFile {
         var file = SafeTensorsFile(tensors: ["weights": weights],
-                                   metadata: try ItemBased.checkpointMetadata(kind: EASE.checkpointKind, configuration: configuration))
+                                   metadata: try ModelCheckpoint.metadata(kind: EASE.checkpointKind, configuration: configuration))
         try histories.withLock { try $0.encode(into: &file) }
         return file
     }
 
     /// Loads a model saved with ``Checkpointable/save(to:)``; also returns the file's metadata.
     public static func load(from url: URL) throws -> (model: EASE, metadata: [String: String]) {
-        let (file, configuration) = try ItemBased.openCheckpoint(url, kind: checkpointKind, configuration: Configuration.self)
+        let (file, configuration) = try ModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
         do { try configuration.validate() } catch { throw ModelError.badConfiguration(path: url.path, reason: error.description) }
         let weights = try file.tensor("weights")
         guard weights.rank == 2 && weights.shape[0] == weights.shape[1] && weights.shape[0] > 0 else {

@@ -292,19 +292,8 @@ struct SharedDoubles: @unchecked Sendable {
     init(_ base: UnsafeMutablePointer<Double>) { self.base = base }
 }
 
-/// Reading the factor tables and configuration of a matrix-factorisation checkpoint.
+/// Reading the factor tables of a matrix-factorisation checkpoint.
 enum FactorCheckpoint {
-    static func read<C: Decodable>(_ url: URL, kind: String, as: C.Type) throws -> (SafeTensorsFile, C) {
-        let file = try SafeTensorsFile(contentsOf: url)
-        let found = try file.metadata("model", path: url.path)
-        guard found == kind else { throw ModelError.wrongModel(path: url.path, expected: kind, found: found) }
-        do {
-            return (file, try JSONDecoder().decode(C.self, from: Data(try file.metadata("configuration", path: url.path).utf8)))
-        } catch let error as CheckpointError { throw error } catch {
-            throw ModelError.badConfiguration(path: url.path, reason: "\(error)")
-        }
-    }
-
     static func tables(_ file: SafeTensorsFile, factors: Int, path: String) throws -> (users: FactorTable, items: FactorTable) {
         let u = try file.tensor("user_factors"), i = try file.tensor("item_factors")
         guard u.rank == 2, i.rank == 2, u.shape[1] == factors, i.shape[1] == factors, i.shape[0] > 0 else {

@@ -431,14 +431,13 @@ public final class IALS: Recommender, @unchecked Sendable {
     public static let checkpointKind = "ials"
 
     public func checkpoint() throws -> SafeTensorsFile {
-        let config = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
         return SafeTensorsFile(tensors: ["user_factors": users.tensor, "item_factors": items.tensor],
-                               metadata: ["model": IALS.checkpointKind, "configuration": config, "format_version": "1"])
+                               metadata: try ModelCheckpoint.metadata(kind: IALS.checkpointKind, configuration: configuration))
     }
 
     /// Loads a model saved with ``Checkpointable/save(to:)``, with the file's metadata.
     public static func load(from url: URL) throws -> (model: IALS, metadata: [String: String]) {
-        let (file, configuration) = try FactorCheckpoint.read(url, kind: checkpointKind, as: Configuration.self)
+        let (file, configuration) = try ModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
         do { try configuration.validate() } catch { throw ModelError.badConfiguration(path: url.path, reason: "\(error)") }
         let (users, items) = try FactorCheckpoint.tables(file, factors: configuration.factors, path: url.path)
         return (IALS(configuration: configuration, users: users, items: items), file.metadata)

@@ -135,26 +135,6 @@ enum ItemBased {
         return (o.map(Int.init), indices)
     }
 
-    /// The metadata of a checkpoint: `model`, `configuration` (JSON) and `format_version`.
-    static func checkpointMetadata(kind: String, configuration: some Encodable) throws -> [String: String] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = String(decoding: try encoder.encode(configuration), as: UTF8.self)
-        return ["model": kind, "configuration": json, "format_version": "1"]
-    }
-
-    /// Reads a checkpoint, checks that it holds a `kind` model and decodes its configuration.
-    static func openCheckpoint<C: Decodable>(_ url: URL, kind: String, configuration: C.Type) throws -> (SafeTensorsFile, C) {
-        let file = try SafeTensorsFile(contentsOf: url)
-        let found = try file.metadata("model", path: url.path)
-        guard found == kind else { throw ModelError.wrongModel(path: url.path, expected: kind, found: found) }
-        do {
-            return (file, try JSONDecoder().decode(C.self, from: Data(try file.metadata("configuration", path: url.path).utf8)))
-        } catch let error as CheckpointError { throw error } catch {
-            throw ModelError.badConfiguration(path: url.path, reason: "\(error)")
-        }
-    }
-
     /// Seconds since `start`, rounded to milliseconds, for progress messages.
     static func seconds(since start: Date) -> Double {
         (Date().timeIntervalSince(start) * 1000).rounded() / 1000

@@ -205,14 +205,14 @@ public final class ItemKNN: Recommender {
                 "neighbour_offsets": .init(shape: [itemCount + 1], values: neighbourStart.map { Int32($0) }),
                 "neighbour_items": .init(shape: [neighbourItems.count], values: neighbourItems),
             ],
-            metadata: try ItemBased.checkpointMetadata(kind: ItemKNN.checkpointKind, configuration: configuration))
+            metadata: try ModelCheckpoint.metadata(kind: ItemKNN.checkpointKind, configuration: configuration))
         try histories.withLock { try $0.encode(into: &file) }
         return file
     }
 
     /// Loads a model saved with ``Checkpointable/save(to:)``; also returns the file's metadata.
     public static func load(from url: URL) throws -> (model: ItemKNN, metadata: [String: String]) {
-        let (file, configuration) = try ItemBased.openCheckpoint(url, kind: checkpointKind, configuration: Configuration.self)
+        let (file, configuration) = try ModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
         do { try configuration.validate() } catch { throw ModelError.badConfiguration(path: url.path, reason: error.description) }
         let offsets = try file.integerTensor("neighbour_offsets").values
         let itemCount = offsets.count - 1

@@ -140,22 +140,12 @@ public final class NeuMF: Module, PairScoring, Checkpointable, @unchecked Sendab
     public static let checkpointKind = "neumf"
 
     public func checkpoint() throws -> SafeTensorsFile {
-        let config = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
-        return SafeTensorsFile(tensors: stateDictionary(),
-                               metadata: ["model": NeuMF.checkpointKind, "configuration": config, "format_version": "1"])
+        SafeTensorsFile(tensors: stateDictionary(), metadata: try ModelCheckpoint.metadata(kind: NeuMF.checkpointKind, configuration: configuration))
     }
 
-    /// Loads a model saved with ``Checkpointable/save(to:)``; `extraMetadata` receives the file's metadata.
+    /// Loads a model saved with ``Checkpointable/save(to:)``, with the file's metadata.
     public static func load(from url: URL) throws -> (model: NeuMF, metadata: [String: String]) {
-        let file = try SafeTensorsFile(contentsOf: url)
-        let kind = try file.metadata("model", path: url.path)
-        guard kind == checkpointKind else { throw ModelError.wrongModel(path: url.path, expected: checkpointKind, found: kind) }
-        let configuration: Configuration
-        do {
-            configuration = try JSONDecoder().decode(Configuration.self, from: Data(try file.metadata("configuration", path: url.path).utf8))
-        } catch let error as CheckpointError { throw error } catch {
-            throw ModelError.badConfiguration(path: url.path, reason: "\(error)")
-        }
+        let (file, configuration) = try ModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
         let model = try NeuMF(configuration)
         try model.loadStateDictionary(file.tensors)
         return (model, file.metadata)

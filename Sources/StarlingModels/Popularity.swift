@@ -113,14 +113,14 @@ public final class Popularity: Recommender {
 
     public func checkpoint() throws -> SafeTensorsFile {
         var file = SafeTensorsFile(tensors: ["item_scores": Tensor(itemScores)],
-                                   metadata: try ItemBased.checkpointMetadata(kind: Popularity.checkpointKind, configuration: configuration))
+                                   metadata: try ModelCheckpoint.metadata(kind: Popularity.checkpointKind, configuration: configuration))
         try histories.withLock { try $0.encode(into: &file) }
         return file
     }
 
     /// Loads a model saved with ``Checkpointable/save(to:)``; also returns the file's metadata.
     public static func load(from url: URL) throws -> (model: Popularity, metadata: [String: String]) {
-        let (file, configuration) = try ItemBased.openCheckpoint(url, kind: checkpointKind, configuration: Configuration.self)
+        let (file, configuration) = try ModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
         let scores = try file.tensor("item_scores")
         guard scores.rank == 1 else {
             throw CheckpointError.badOffsets(path: url.path, tensor: "item_scores", reason: "shape \(scores.shape) is not a vector")
