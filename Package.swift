@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "StarlingData", targets: ["StarlingData"]),
         .library(name: "StarlingModels", targets: ["StarlingModels"]),
         .library(name: "StarlingEval", targets: ["StarlingEval"]),
+        .library(name: "StarlingIndex", targets: ["StarlingIndex"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,10 +48,11 @@ let package = Package(
         ),
         .target(name: "StarlingModels", dependencies: ["StarlingTensor", "StarlingData"], swiftSettings: cpuFlags),
         .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingModels"], swiftSettings: cpuFlags),
+        .target(name: "StarlingIndex", dependencies: ["StarlingTensor", "CIntrinsics"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "starling",
             dependencies: [
-                "StarlingTensor", "StarlingData", "StarlingModels", "StarlingEval",
+                "StarlingTensor", "StarlingData", "StarlingModels", "StarlingEval", "StarlingIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags
@@ -62,6 +64,7 @@ let package = Package(
         ),
         .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval"]),
         .testTarget(name: "StarlingEvalTests", dependencies: ["StarlingEval"]),
+        .testTarget(name: "StarlingIndexTests", dependencies: ["StarlingIndex", "StarlingModels", "StarlingData"]),
     ],
     swiftLanguageModes: [.v6]
 )

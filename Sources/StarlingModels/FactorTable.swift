@@ -239,31 +239,6 @@ enum FactorScoring {
     }
 }
 
-/// Keeps OpenBLAS single-threaded while a model's own worker threads train: its idle helper
-/// threads would otherwise spin beside them on the same cores. The thread count is process-wide,
-/// so overlapping trainings share one scope: the first to enter saves the count, the last to leave
-/// restores it.
-enum SingleThreadedBLAS {
-    private static let state = Mutex<(depth: Int, saved: Int)>((0, 1))
-
-    static func enter() {
-        state.withLock { s in
-            if s.depth == 0 {
-                s.saved = BLAS.threadCount
-                BLAS.setThreadCount(1)
-            }
-            s.depth += 1
-        }
-    }
-
-    static func leave() {
-        state.withLock { s in
-            s.depth -= 1
-            if s.depth == 0 { BLAS.setThreadCount(s.saved) }
-        }
-    }
-}
-
 /// Hands out consecutive chunks of `0..<total` to worker threads (dynamic scheduling: a thread
 /// that finishes early takes the next chunk). Which thread solves a row never changes its result.
 final class ChunkQueue: Sendable {
