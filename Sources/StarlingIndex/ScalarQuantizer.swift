@@ -35,7 +35,7 @@ public struct ScalarQuantizer: Codable, Sendable, Equatable {
             a0 += Kernels.load(q + i) * Kernels.widen(codes + i)
             i += 16
         }
-        var s = (a0 + a1).sum()
+        var s = Kernels.horizontalSum(a0 + a1)
         while i < d {
             s += q[i] * Float(codes[i])
             i += 1
@@ -52,6 +52,15 @@ enum Kernels {
     @inline(__always)
     static func widen(_ p: UnsafePointer<Int8>) -> SIMD16<Float> {
         SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self)))
+    }
+
+    /// The sum of the lanes by halving (three vector adds), not lane by lane.
+    @inline(__always)
+    static func horizontalSum(_ v: SIMD16<Float>) -> Float {
+        let h = v.lowHalf + v.highHalf
+        let q = h.lowHalf + h.highHalf
+        let p = q.lowHalf + q.highHalf
+        return p[0] + p[1]
     }
 
     /// `aᵀb` over `d` floats.
@@ -71,7 +80,7 @@ enum Kernels {
             a0 += load(a + i) * load(b + i)
             i += 16
         }
-        var s = ((a0 + a1) + (a2 + a3)).sum()
+        var s = horizontalSum((a0 + a1) + (a2 + a3))
         while i < d {
             s += a[i] * b[i]
             i += 1

@@ -1,0 +1,162 @@
+import CIntrinsics
+
+/// Scores stored slots against a prepared query (specialised per storage, no dynamic dispatch).
+protocol SlotScorer {
+    func score(_ q: UnsafePointer<Float>, _ slot: Int32) -> Float
+    func prefetch(_ slot: Int32)
+}
+
+/// Exact scores from float rows.
+struct FloatScorer: SlotScorer {
+    let base: UnsafePointer<Float>
+    let d: Int
+    @inline(__always) func score(_ q: UnsafePointer<Float>, _ slot: Int32) -> Float { Kernels.dot(q, base + Int(slot) * d, d) }
+    @inline(__always) func prefetch(_ slot: Int32) {
+        let p = base + Int(slot) * d
+        var o = 0
+        while o < d {
+            starling_prefetch(p + o)
+            o += 16
+        }
+    }
+}
+
+/// Approximate scores from int8 codes and per-vector scales.
+struct CodeScorer: SlotScorer {
+    let codes: UnsafePointer<Int8>
+    let scales: UnsafePointer<Float>
+    let d: Int
+    @inline(__always) func score(_ q: UnsafePointer<Float>, _ slot: Int32) -> Float {
+        scales[Int(slot)] * ScalarQuantizer.dot(q, codes + Int(slot) * d, d)
+    }
+    @inline(__always) func prefetch(_ slot: Int32) {
+        let p = codes + Int(slot) * d
+        var o = 0
+        while o < d {
+            starling_prefetch(p + o)
+            o += 64
+        }
+    }
+}
+
+/// Which slots may enter a search's results (all slots route).
+protocol SlotAdmission {
+    func admits(_ slot: Int32) -> Bool
+}
+
+/// Live slots.
+struct LiveSlots: SlotAdmission {
+    let live: UnsafePointer<Bool>
+    @inline(__always) func admits(_ slot: Int32) -> Bool { live[Int(slot)] }
+}
+
+/// Live slots whose id the filter admits.
+struct FilteredSlots: SlotAdmission {
+    let live: UnsafePointer<Bool>
+    let ids: UnsafePointer<Int32>
+    let filter: SearchFilter
+    @inline(__always) func admits(_ slot: Int32) -> Bool { live[Int(slot)] && filter.admits(ids[Int(slot)]) }
+}
+
+/// Every slot but one (the node being inserted).
+struct AllSlotsBut: SlotAdmission {
+    let excluded: Int32
+    @inline(__always) func admits(_ slot: Int32) -> Bool { slot != excluded }
+}
+
+/// Reads one level's neighbour lists `[count, n_1 …]`; while the graph is being built in
+/// parallel, each list is copied under its node's spin lock.
+struct LinkReader {
+    let level0: UnsafeMutablePointer<Int32>
+    let upper: UnsafeMutablePointer<UnsafeMutablePointer<Int32>?>
+    let locks: UnsafeMutablePointer<UInt8>
+    let m0: Int, m: Int, level: Int
+    let locking: Bool
+
+    @inline(__always)
+    func list(_ slot: Int32) -> UnsafeMutablePointer<Int32> {
+        level == 0 ? level0 + Int(slot) * (m0 + 1) : upper[Int(slot)]! + (level - 1) * (m + 1)
+    }
+
+    /// The neighbours of `slot`: a pointer to them (copied into `buffer` when locking) and their count.
+    @inline(__always)
+    func neighbours(_ slot: Int32, buffer: UnsafeMutablePointer<Int32>) -> (UnsafePointer<Int32>, Int) {
+        let l = list(slot)
+        guard locking else { return (UnsafePointer(l + 1), Int(l[0])) }
+        starling_spin_lock(locks + Int(slot))
+        let n = Int(l[0])
+        buffer.update(from: l + 1, count: n)
+        starling_spin_unlock(locks + Int(slot))
+        return (UnsafePointer(buffer), n)
+    }
+}
+
+enum HNSWSearch {
+    /// Greedy descent from `start`: move to the best-scoring neighbour until none improves.
+    @inline(__always)
+    static func greedy<S: SlotScorer>(_ q: UnsafePointer<Float>, from start: Int32, score startScore: Float, links: LinkReader,
+                                      scorer: S, buffer: UnsafeMutablePointer<Int32>) -> (Int32, Float) {
+        var cur = start, best = startScore
+        var changed = true
+        while changed {
+            changed = false
+            let (nb, n) = links.neighbours(cur, buffer: buffer)
+            for j in 0..<n {
+                let c = nb[j]
+                let s = scorer.score(q, c)
+                if s > best || (s == best && c < cur) {
+                    best = s
+                    cur = c
+                    changed = true
+                }
+            }
+        }
+        return (cur, best)
+    }
+
+    /// Best-first search with a dynamic list of `ef` results, left in `scratch.results` (root =
+    /// worst kept). Only admitted slots enter the results; every slot routes.
+    static func layer<S: SlotScorer, A: SlotAdmission>(_ q: UnsafePointer<Float>, entry: Int32, entryScore: Float, ef: Int,
+                                                       links: LinkReader, scorer: S, admission: A, scratch: SearchScratch) {
+        var candidates = scratch.candidates, results = scratch.results
+        defer {
+            scratch.candidates = candidates
+            scratch.results = results
+        }
+        let visited = scratch.visited, generation = scratch.generation, buffer = scratch.neighbourBuffer
+        visited[Int(entry)] = generation
+        candidates.push(-entryScore, entry)
+        if admission.admits(entry) { results.push(entryScore, entry) }
+        var lowerBound: Float = results.isEmpty ? -.infinity : results.topScore
+        while !candidates.isEmpty {
+            let candidateScore = -candidates.topScore
+            if candidateScore < lowerBound && results.count >= ef { break }
+            let c = candidates.topSlot
+            candidates.pop()
+            let (nb, n) = links.neighbours(c, buffer: buffer)
+            if n > 0 {
+                starling_prefetch(visited + Int(nb[0]))
+                scorer.prefetch(nb[0])
+            }
+            for j in 0..<n {
+                let slot = nb[j]
+                if j + 1 < n {
+                    // One neighbour ahead, as hnswlib does: its mark and its vector.
+                    starling_prefetch(visited + Int(nb[j + 1]))
+                    scorer.prefetch(nb[j + 1])
+                }
+                if visited[Int(slot)] == generation { continue }
+                visited[Int(slot)] = generation
+                let s = scorer.score(q, slot)
+                if results.count < ef || s > lowerBound {
+                    candidates.push(-s, slot)
+                    if admission.admits(slot) {
+                        results.push(s, slot)
+                        if results.count > ef { results.pop() }
+                    }
+                    if !results.isEmpty { lowerBound = results.topScore }
+                }
+            }
+        }
+    }
+}
