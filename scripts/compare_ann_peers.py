@@ -11,15 +11,15 @@ Input: a directory written by `starling bench index --export DIR`, one folder pe
 Protocol, for each set, all peers in this one process so they share the machine state:
 
 * hnswlib: `Index(space='ip')` with M and ef_construction (--m, --ef-construction), built with
-  2 threads (`add_items(num_threads=2)`, build time = add_items). For each efSearch in --ef and
-  each thread count in --threads: `set_ef`, `set_num_threads`, then one `knn_query(k=10)` over
+  --build-threads threads (default 2; build time = init_index + add_items). For each efSearch in
+  --ef and each thread count in --threads: `set_ef`, `set_num_threads`, then one `knn_query(k=10)` over
   the whole query batch, timed with time.perf_counter, best of --repeats runs -> queries/s;
   recall@10 = mean over queries of |found ∩ truth| / 10.
 * faiss IVF-Flat (inner product): nlist = round(4·√n), the coarse quantiser trained on a
-  seeded sample of at most 100k base rows; build time = train + add (2 OpenMP threads). Searched
-  at nprobe in --nprobe with `omp_set_num_threads(t)` for t in --faiss-threads (default 1).
+  seeded sample of at most 100k base rows; build time = train + add (--build-threads OpenMP
+  threads). Searched at nprobe in --nprobe with `omp_set_num_threads(t)` for t in --faiss-threads (default 1).
 * faiss HNSW-Flat: `IndexHNSWFlat(d, M, METRIC_INNER_PRODUCT)`, efConstruction as above, built
-  with 2 threads, searched at the same efSearch list and --faiss-threads.
+  with --build-threads threads, searched at the same efSearch list and --faiss-threads.
 
 For every peer and thread count `qps_at_recall_095` is the best queries/s among the settings
 with recall@10 >= 0.95 (null when none reaches it).
@@ -39,7 +39,6 @@ Usage: scripts/compare_ann_peers.py DIR [--sets A B] [--ef 10 16 ...] [--m 16] [
 """
 
 import argparse
-import gc
 import json
 import math
 import multiprocessing
@@ -136,43 +135,50 @@ def sweep(name, setting, values, threads, set_threads, configure, search, querie
     return runs
 
 
+def measured_build(build):
+    """Runs `build()` (in the peer's child process); returns its result, seconds and RSS growth."""
+    before = rss_bytes()
+    start = time.perf_counter()
+    built = build()
+    seconds = time.perf_counter() - start
+    after = rss_bytes()
+    log(f"  built in {seconds:.1f} s")
+    return built, seconds, None if before is None or after is None else after - before
+
+
+def peer_report(params, seconds, growth, estimate, formula, runs, threads, args):
+    """One peer's JSON entry."""
+    return {
+        "params": params,
+        "build_seconds": round(seconds, 3),
+        "build_threads": args.build_threads,
+        "memory": {"rss_growth_bytes": growth, "estimate_bytes": estimate, "estimate_formula": formula},
+        "runs": runs,
+        "qps_at_recall_095": best_qps(runs, threads),
+    }
+
+
 def run_hnswlib(base, queries, truth, args):
     import hnswlib
 
     n, d = base.shape
     log(f"hnswlib: building M={args.m} ef_construction={args.ef_construction} on {n} x {d}")
-    gc.collect()
-    before = rss_bytes()
-    index = hnswlib.Index(space="ip", dim=d)
-    index.init_index(max_elements=n, M=args.m, ef_construction=args.ef_construction, random_seed=100)
-    index.set_num_threads(args.build_threads)
-    start = time.perf_counter()
-    index.add_items(base, np.arange(n), num_threads=args.build_threads)
-    build = time.perf_counter() - start
-    after = rss_bytes()
+
+    def build():
+        index = hnswlib.Index(space="ip", dim=d)
+        index.init_index(max_elements=n, M=args.m, ef_construction=args.ef_construction, random_seed=100)
+        index.add_items(base, np.arange(n), num_threads=args.build_threads)
+        return index
+
+    index, seconds, growth = measured_build(build)
     count = index.get_current_count()
     # Level 0: vector + 2M links + link count + 8-byte label; upper levels: about 1/M of the
     # elements with M links + count; a per-element lock and level pointer (about 48 bytes).
     estimate = count * (d * 4 + 2 * args.m * 4 + 4 + 8 + 48) + (count // args.m) * (args.m * 4 + 4)
-    log(f"  built in {build:.1f} s")
-
     runs = sweep("hnswlib", "ef", args.ef, args.threads, index.set_num_threads, index.set_ef,
                  lambda q: index.knn_query(q, k=K)[0], queries, truth, args.repeats)
-    result = {
-        "params": {"M": args.m, "ef_construction": args.ef_construction, "space": "ip"},
-        "build_seconds": round(build, 3),
-        "build_threads": args.build_threads,
-        "memory": {
-            "rss_growth_bytes": None if before is None or after is None else after - before,
-            "estimate_bytes": estimate,
-            "estimate_formula": "count*(4d + 8M + 4 + 8 + 48) + count/M*(4M + 4)",
-        },
-        "runs": runs,
-        "qps_at_recall_095": best_qps(runs, args.threads),
-    }
-    del index
-    gc.collect()
-    return result
+    return peer_report({"M": args.m, "ef_construction": args.ef_construction, "space": "ip"}, seconds, growth,
+                       estimate, "count*(4d + 8M + 4 + 8 + 48) + count/M*(4M + 4)", runs, args.threads, args)
 
 
 def run_faiss_ivf(base, queries, truth, args):
@@ -183,38 +189,24 @@ def run_faiss_ivf(base, queries, truth, args):
     rng = np.random.default_rng(args.seed)
     sample = base if n <= 100_000 else base[np.sort(rng.choice(n, 100_000, replace=False))]
     log(f"faiss IVF-Flat: nlist={nlist}, training on {sample.shape[0]} rows")
-    gc.collect()
-    before = rss_bytes()
     faiss.omp_set_num_threads(args.build_threads)
-    quantizer = faiss.IndexFlatIP(d)
-    index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
-    start = time.perf_counter()
-    index.train(sample)
-    index.add(base)
-    build = time.perf_counter() - start
-    after = rss_bytes()
-    log(f"  built in {build:.1f} s")
+
+    def build():
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.train(sample)
+        index.add(base)
+        return index
+
+    index, seconds, growth = measured_build(build)
 
     def set_nprobe(p):
         index.nprobe = p
 
     runs = sweep("faiss_ivf", "nprobe", args.nprobe, args.faiss_threads, faiss.omp_set_num_threads, set_nprobe,
                  lambda q: index.search(q, K)[1], queries, truth, args.repeats)
-    result = {
-        "params": {"nlist": nlist, "train_rows": int(sample.shape[0]), "metric": "inner-product"},
-        "build_seconds": round(build, 3),
-        "build_threads": args.build_threads,
-        "memory": {
-            "rss_growth_bytes": None if before is None or after is None else after - before,
-            "estimate_bytes": n * (d * 4 + 8) + nlist * d * 4,
-            "estimate_formula": "n*(4d + 8 id bytes) + nlist*4d centroids",
-        },
-        "runs": runs,
-        "qps_at_recall_095": best_qps(runs, args.faiss_threads),
-    }
-    del index, quantizer
-    gc.collect()
-    return result
+    return peer_report({"nlist": nlist, "train_rows": int(sample.shape[0]), "metric": "inner-product"}, seconds, growth,
+                       n * (d * 4 + 8) + nlist * d * 4, "n*(4d + 8 id bytes) + nlist*4d centroids",
+                       runs, args.faiss_threads, args)
 
 
 def run_faiss_hnsw(base, queries, truth, args):
@@ -222,38 +214,25 @@ def run_faiss_hnsw(base, queries, truth, args):
 
     n, d = base.shape
     log(f"faiss HNSW-Flat: M={args.m} efConstruction={args.ef_construction}")
-    gc.collect()
-    before = rss_bytes()
     faiss.omp_set_num_threads(args.build_threads)
-    index = faiss.IndexHNSWFlat(d, args.m, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = args.ef_construction
-    start = time.perf_counter()
-    index.add(base)
-    build = time.perf_counter() - start
-    after = rss_bytes()
-    log(f"  built in {build:.1f} s")
+
+    def build():
+        index = faiss.IndexHNSWFlat(d, args.m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = args.ef_construction
+        index.add(base)
+        return index
+
+    index, seconds, growth = measured_build(build)
 
     def set_ef(ef):
         index.hnsw.efSearch = ef
 
     runs = sweep("faiss_hnsw", "ef", args.ef, args.faiss_threads, faiss.omp_set_num_threads, set_ef,
                  lambda q: index.search(q, K)[1], queries, truth, args.repeats)
-    result = {
-        "params": {"M": args.m, "ef_construction": args.ef_construction, "metric": "inner-product"},
-        "build_seconds": round(build, 3),
-        "build_threads": args.build_threads,
-        "memory": {
-            "rss_growth_bytes": None if before is None or after is None else after - before,
-            # Vectors + level-0 links (2M int32) + upper levels (~1/M of the nodes, M links) + offsets/levels.
-            "estimate_bytes": n * (d * 4 + 2 * args.m * 4 + 8 + 4) + (n // args.m) * args.m * 4,
-            "estimate_formula": "n*(4d + 8M + 8 offset + 4 level) + n/M*4M",
-        },
-        "runs": runs,
-        "qps_at_recall_095": best_qps(runs, args.faiss_threads),
-    }
-    del index
-    gc.collect()
-    return result
+    # Vectors + level-0 links (2M int32) + upper levels (~1/M of the nodes, M links) + offsets/levels.
+    return peer_report({"M": args.m, "ef_construction": args.ef_construction, "metric": "inner-product"}, seconds, growth,
+                       n * (d * 4 + 2 * args.m * 4 + 8 + 4) + (n // args.m) * args.m * 4,
+                       "n*(4d + 8M + 8 offset + 4 level) + n/M*4M", runs, args.faiss_threads, args)
 
 
 def isolated(runner, *data):
