@@ -17,6 +17,12 @@ import StarlingTensor
 /// - Bulk ``add(ids:vectors:)`` inserts on several threads with per-node spin locks.
 /// - Searches take a read lock and writers a write lock, so searches run concurrently with each
 ///   other and never observe a half-linked node.
+/// - Inner product is not a metric: linking each vector to the ones with the largest inner product
+///   links everything to a few long vectors. With ``Configuration/normAugmentation`` (the default)
+///   the graph is built as if every vector had an extra coordinate `√(B² − ‖x‖²)`, B the largest
+///   norm seen, which makes all norms equal without changing any query's scores. B grows by 10%
+///   steps when a longer vector arrives (the extras of stored vectors are then recomputed; the
+///   links already made stay).
 /// - With ``Configuration/quantized``, the graph is walked with int8 codes (a quarter of the float
 ///   bytes) and the final `ef` candidates are re-ranked with exact float scores. The floats come
 ///   from ``rerankSource`` when set (e.g. the model's own item factors, so they are not held
@@ -34,8 +40,14 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         public var quantized: Bool
         /// Seeds the levels.
         public var seed: UInt64
+        /// Inner product only: build the graph on norm-equalised augmented vectors (see the type's
+        /// notes). Without it, a few long vectors attract every link and recall collapses on
+        /// embeddings whose norms vary (iALS item factors).
+        public var normAugmentation: Bool
 
-        public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 64, quantized: Bool = false, seed: UInt64 = 42) {
+        public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 64, quantized: Bool = false, seed: UInt64 = 42,
+                    normAugmentation: Bool = true) {
+            self.normAugmentation = normAugmentation
             self.m = m
             self.efConstruction = efConstruction
             self.efSearch = efSearch
@@ -69,6 +81,10 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
     private var upper: UnsafeMutablePointer<UnsafeMutablePointer<Int32>?>
     private var levels: UnsafeMutablePointer<UInt8>
     private var nodeLocks: UnsafeMutablePointer<UInt8>
+    /// Per slot, the augmentation coordinate (norm augmentation only).
+    private var extras: UnsafeMutablePointer<Float>
+    private var normBound: Float = 0
+    private var augmenting: Bool { metric == .innerProduct && configuration.normAugmentation }
     private var graphCapacity = 0
     private var entryPoint: Int32 = -1
     private var maxLevel = 0
@@ -91,18 +107,20 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         levelScale = 1 / log(Double(configuration.m))
         rng = RandomGenerator(seed: configuration.seed)
         pool = ScratchPool(maxDegree: 2 * configuration.m)
-        level0 = .allocate(capacity: 0)
-        upper = .allocate(capacity: 0)
-        levels = .allocate(capacity: 0)
-        nodeLocks = .allocate(capacity: 0)
+        level0 = LargeBuffer.allocate(count: 0)
+        upper = LargeBuffer.allocate(count: 0)
+        levels = LargeBuffer.allocate(count: 0)
+        nodeLocks = LargeBuffer.allocate(count: 0)
+        extras = LargeBuffer.allocate(count: 0)
     }
 
     deinit {
         for s in 0..<store.slotCount { upper[s]?.deallocate() }
-        level0.deallocate()
-        upper.deallocate()
-        levels.deallocate()
-        nodeLocks.deallocate()
+        LargeBuffer.free(level0)
+        LargeBuffer.free(upper)
+        LargeBuffer.free(levels)
+        LargeBuffer.free(nodeLocks)
+        LargeBuffer.free(extras)
     }
 
     /// Where a quantised index without its own floats reads exact vectors for re-ranking.
@@ -132,15 +150,14 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         guard n > graphCapacity else { return }
         let old = graphCapacity
         func grow<T>(_ p: UnsafeMutablePointer<T>, _ used: Int, _ size: Int) -> UnsafeMutablePointer<T> {
-            let q = UnsafeMutablePointer<T>.allocate(capacity: size)
-            q.moveInitialize(from: p, count: used)
-            p.deallocate()
-            return q
+            LargeBuffer.grow(p, used: used, to: size)
         }
         level0 = grow(level0, old * (m0 + 1), n * (m0 + 1))
         upper = grow(upper, old, n)
         levels = grow(levels, old, n)
         nodeLocks = grow(nodeLocks, old, n)
+        extras = grow(extras, old, n)
+        (extras + old).initialize(repeating: 0, count: n - old)
         (upper + old).initialize(repeating: nil, count: n - old)
         (nodeLocks + old).initialize(repeating: 0, count: n - old)
         graphCapacity = n
@@ -158,12 +175,46 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         let s = Int(slot)
         (level0 + s * (m0 + 1)).initialize(repeating: 0, count: m0 + 1)
         levels[s] = UInt8(level)
+        if augmenting { extras[s] = extra(norm: Self.norm(vector)) }
         if level > 0 {
             let p = UnsafeMutablePointer<Int32>.allocate(capacity: level * (m + 1))
             p.initialize(repeating: 0, count: level * (m + 1))
             upper[s] = p
         }
         return slot
+    }
+
+    // MARK: norm augmentation
+
+    static func norm(_ vector: [Float]) -> Float {
+        var s: Float = 0
+        for x in vector { s += x * x }
+        return s.squareRoot()
+    }
+
+    @inline(__always)
+    private func extra(norm: Float) -> Float { (max(0, normBound * normBound - norm * norm)).squareRoot() }
+
+    /// Raises the norm bound to cover `largest` (by 10% steps) and recomputes the stored extras.
+    private func coverNorm(_ largest: Float) {
+        guard augmenting, largest > normBound else { return }
+        normBound = store.slotCount == 0 ? largest : max(largest, normBound * 1.1)
+        recomputeExtras()
+    }
+
+    private func recomputeExtras() {
+        let d = dimension
+        for s in 0..<store.slotCount {
+            var n: Float = 0
+            if store.keepsFloats {
+                let p = store.floats + s * d
+                for j in 0..<d { n += p[j] * p[j] }
+            } else {
+                let sc = store.scales![s], c = store.codes! + s * d
+                for j in 0..<d { n += sc * Float(c[j]) * sc * Float(c[j]) }
+            }
+            extras[s] = extra(norm: n.squareRoot())
+        }
     }
 
     // MARK: scoring
@@ -277,6 +328,7 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         try IndexSupport.check(vector, dimension: dimension, context: "HNSW.add(id: \(id))")
         let v = store.prepared(vector)
         lock.writing {
+            coverNorm(Self.norm(v))
             let level = drawLevel()
             let slot = allocateNode(id: id, vector: v, level: level)
             let scratch = pool.acquire(slots: store.slotCount)
@@ -295,6 +347,9 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
             try IndexSupport.check(Array(flat[(r * d)..<((r + 1) * d)]), dimension: d, context: "HNSW.add(ids:vectors:) row \(r)")
         }
         lock.writing {
+            var largest: Float = 0
+            for r in 0..<ids.count { largest = max(largest, Self.norm(Array(flat[(r * d)..<((r + 1) * d)]))) }
+            coverNorm(largest)
             store.reserve(store.slotCount + ids.count)
             reserveGraph(store.capacity)
             // Nodes and levels are created in order (deterministic); linking runs in parallel.
@@ -326,10 +381,15 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
 
     /// Links `slot` (allocated, at `level`) into the graph, scoring with floats when kept.
     private func insert(_ slot: Int32, level: Int, scratch: SearchScratch, locking: Bool) {
-        if store.keepsFloats {
-            insert(slot, level: level, scratch: scratch, locking: locking, scorer: floatScorer)
-        } else {
-            insert(slot, level: level, scratch: scratch, locking: locking, scorer: codeScorer)
+        switch (store.keepsFloats, augmenting) {
+        case (true, false): insert(slot, level: level, scratch: scratch, locking: locking, scorer: floatScorer)
+        case (false, false): insert(slot, level: level, scratch: scratch, locking: locking, scorer: codeScorer)
+        case (true, true):
+            insert(slot, level: level, scratch: scratch, locking: locking,
+                   scorer: AugmentedScorer(base: floatScorer, extra: extras, queryExtra: 0).anchored(at: slot))
+        case (false, true):
+            insert(slot, level: level, scratch: scratch, locking: locking,
+                   scorer: AugmentedScorer(base: codeScorer, extra: extras, queryExtra: 0).anchored(at: slot))
         }
     }
 
@@ -397,10 +457,11 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         let base = UnsafeMutablePointer<Float>.allocate(capacity: d)
         defer { base.deallocate() }
         vector(of: node, into: base)
+        let fromNode = scorer.anchored(at: node)
         var candidates = [(Int32, Float)]()
         candidates.reserveCapacity(n + 1)
-        candidates.append((slot, scorer.score(base, slot)))
-        for j in 0..<n { candidates.append((l[j + 1], scorer.score(base, l[j + 1]))) }
+        candidates.append((slot, fromNode.score(base, slot)))
+        for j in 0..<n { candidates.append((l[j + 1], fromNode.score(base, l[j + 1]))) }
         candidates.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
         let kept = selectNeighbours(candidates, limit: cap, scorer: scorer)
         l[0] = Int32(kept.count)
@@ -431,8 +492,9 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         for (c, s) in candidates {
             if kept.count >= limit { break }
             vector(of: c, into: v)
+            let fromCandidate = scorer.anchored(at: c)
             var good = true
-            for r in kept where scorer.score(v, r) > s {
+            for r in kept where fromCandidate.score(v, r) > s {
                 good = false
                 break
             }
@@ -463,7 +525,7 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
                 "upper_offsets": .init(shape: [n + 1], values: upperOffsets),
                 "upper_links": .init(shape: [upperLinks.count], values: upperLinks),
                 "entry": .init(shape: [2], values: [entryPoint, Int32(maxLevel)]),
-            ], to: url)
+            ], floatExtra: ["norm_bound": try Tensor(shape: [1], scalars: [normBound])], to: url)
         }
     }
 
@@ -506,6 +568,11 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         for start in stride(from: 0, to: links.count, by: m + 1) { try check(links[start..<min(links.count, start + m + 1)], cap: m) }
         guard n == 0 || (entry[0] >= 0 && Int(entry[0]) < n && Int(entry[1]) == Int(index.levels[Int(entry[0])])) else {
             throw IndexError.badFile(path: url.path, reason: "bad entry point")
+        }
+        if index.augmenting {
+            guard let bound = file.file.tensors["norm_bound"], bound.count == 1 else { throw IndexError.badFile(path: url.path, reason: "missing norm_bound") }
+            index.normBound = bound.scalars[0]
+            index.recomputeExtras()
         }
         index.entryPoint = entry[0]
         index.maxLevel = Int(entry[1])

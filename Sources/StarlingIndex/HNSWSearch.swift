@@ -4,6 +4,28 @@ import CIntrinsics
 protocol SlotScorer {
     func score(_ q: UnsafePointer<Float>, _ slot: Int32) -> Float
     func prefetch(_ slot: Int32)
+    /// The scorer for a query that is the stored vector of `slot` (adds its augmentation, if any).
+    func anchored(at slot: Int32) -> Self
+}
+
+extension SlotScorer {
+    @inline(__always) func anchored(at slot: Int32) -> Self { self }
+}
+
+/// Inner product search reduced to cosine for building the graph (Bachrach et al. 2014): every
+/// stored vector gets an extra coordinate `√(B² − ‖x‖²)` (B bounds the norms), so all augmented
+/// vectors have norm B and the largest augmented inner product is the nearest neighbour. Queries
+/// carry 0 there, so their scores are the plain inner products; only construction (stored vector
+/// against stored vector) adds `e_a · e_b`.
+struct AugmentedScorer<Base: SlotScorer>: SlotScorer {
+    let base: Base
+    let extra: UnsafePointer<Float>
+    let queryExtra: Float
+    @inline(__always) func score(_ q: UnsafePointer<Float>, _ slot: Int32) -> Float {
+        base.score(q, slot) + queryExtra * extra[Int(slot)]
+    }
+    @inline(__always) func prefetch(_ slot: Int32) { base.prefetch(slot) }
+    @inline(__always) func anchored(at slot: Int32) -> AugmentedScorer { AugmentedScorer(base: base, extra: extra, queryExtra: extra[Int(slot)]) }
 }
 
 /// Exact scores from float rows.
@@ -133,6 +155,8 @@ enum HNSWSearch {
             if candidateScore < lowerBound && results.count >= ef { break }
             let c = candidates.topSlot
             candidates.pop()
+            // The next candidate to expand is most likely the new top: fetch its list meanwhile.
+            if !candidates.isEmpty { starling_prefetch(links.list(candidates.topSlot)) }
             let (nb, n) = links.neighbours(c, buffer: buffer)
             if n > 0 {
                 starling_prefetch(visited + Int(nb[0]))

@@ -89,7 +89,7 @@ final class SearchScratch {
 
     init(slots: Int, maxDegree: Int) {
         visitedCapacity = max(slots, 1024)
-        visited = .allocate(capacity: visitedCapacity)
+        visited = LargeBuffer.allocate(count: visitedCapacity)
         visited.initialize(repeating: 0, count: visitedCapacity)
         candidates = PairHeap(capacity: 256)
         results = PairHeap(capacity: 256)
@@ -97,7 +97,7 @@ final class SearchScratch {
     }
 
     deinit {
-        visited.deallocate()
+        LargeBuffer.free(visited)
         candidates.free()
         results.free()
         neighbourBuffer.deallocate()
@@ -106,9 +106,9 @@ final class SearchScratch {
     /// Starts a search over `slots` slots: a fresh generation, empty heaps.
     func begin(slots: Int) {
         if slots > visitedCapacity {
-            visited.deallocate()
+            LargeBuffer.free(visited)
             visitedCapacity = max(slots, visitedCapacity * 2)
-            visited = .allocate(capacity: visitedCapacity)
+            visited = LargeBuffer.allocate(count: visitedCapacity)
             visited.initialize(repeating: 0, count: visitedCapacity)
             generation = 0
         }

@@ -29,22 +29,22 @@ final class VectorStore: @unchecked Sendable {
         self.metric = metric
         self.quantizer = quantizer
         self.keepsFloats = keepsFloats || quantizer == nil
-        floats = .allocate(capacity: 0)
-        ids = .allocate(capacity: 0)
-        live = .allocate(capacity: 0)
+        floats = LargeBuffer.allocate(count: 0)
+        ids = LargeBuffer.allocate(count: 0)
+        live = LargeBuffer.allocate(count: 0)
         if quantizer != nil {
-            codes = .allocate(capacity: 0)
-            scales = .allocate(capacity: 0)
+            codes = LargeBuffer.allocate(count: 0)
+            scales = LargeBuffer.allocate(count: 0)
         }
         reserve(capacity)
     }
 
     deinit {
-        floats.deallocate()
-        ids.deallocate()
-        live.deallocate()
-        codes?.deallocate()
-        scales?.deallocate()
+        LargeBuffer.free(floats)
+        LargeBuffer.free(ids)
+        LargeBuffer.free(live)
+        if let codes { LargeBuffer.free(codes) }
+        if let scales { LargeBuffer.free(scales) }
     }
 
     /// Grows the buffers to hold `n` slots.
@@ -60,10 +60,7 @@ final class VectorStore: @unchecked Sendable {
     }
 
     private static func grow<T>(_ p: UnsafeMutablePointer<T>, old: Int, new: Int) -> UnsafeMutablePointer<T> {
-        let q = UnsafeMutablePointer<T>.allocate(capacity: new)
-        q.moveInitialize(from: p, count: old)
-        p.deallocate()
-        return q
+        LargeBuffer.grow(p, used: old, to: new)
     }
 
     /// The vector as stored: normalised for cosine.

@@ -25,6 +25,9 @@ struct IndexBench: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "efSearch values.") var ef: [Int] = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256]
     @Option(help: "Threads for building.") var threads = Parallel.coreCount
     @Flag(help: "Skip the int8-quantised HNSW.") var skipInt8 = false
+    @Option(parsing: .upToNextOption, help: "LSH extra probes per table to measure (none: skip LSH).") var lshProbes: [Int] = [0, 16, 64, 256]
+    @Option(help: "LSH tables.") var lshTables = 8
+    @Option(help: "LSH bits per table.") var lshBits = 16
     @Option(help: "Write each set's vectors, queries and exact top-10 here (for scripts/compare_ann_peers.py).") var export: String?
     @Flag(help: "Also run scripts/compare_ann_peers.py (hnswlib, faiss) on the exported vectors and report ratios.") var peers = false
 
@@ -148,10 +151,36 @@ struct IndexBench: ParsableCommand {
                           "float32_vector_bytes": n * d * 4, "runs": runs,
                           "qps_at_recall_095": Self.bestQPS(runs, key: "qps_1_thread") as Any]
         }
+        if !lshProbes.isEmpty { out["lsh"] = try lsh(name: name, base: base, queries: queries, truth: truth) }
         if let h = out["hnsw"] as? [String: Any], let best = h["qps_at_recall_095"] as? [String: Any] {
             out["recall_at_10"] = best["recall_at_10"]
         }
         return out
+    }
+
+    /// Random-hyperplane LSH at several probe counts (exact re-ranking of the candidates).
+    func lsh(name: String, base: Tensor, queries: Tensor, truth: [[TopK.Entry]]) throws -> [String: Any] {
+        let n = base.shape[0], d = base.shape[1], q = queries.shape[0]
+        let index = try LSHIndex(dimension: d, configuration: .init(tables: lshTables, bitsPerTable: lshBits))
+        let start = Date()
+        try index.add(ids: (0..<Int32(n)).map { $0 }, vectors: base)
+        let buildSeconds = Date().timeIntervalSince(start)
+        let rows = (0..<q).map { Array(queries.scalars[($0 * d)..<(($0 + 1) * d)]) }
+        var runs: [[String: Any]] = []
+        for probes in lshProbes {
+            var found: [[TopK.Entry]] = []
+            let t1 = try Self.bestOf(2) { found = try rows.map { try index.search($0, k: 10, filter: nil, probes: probes) } }
+            let t2 = try Self.bestOf(2) {
+                let halves = Parallel.map(2) { h in rows[(h * q / 2)..<((h + 1) * q / 2)].map { (try? index.search($0, k: 10, filter: nil, probes: probes)) ?? [] } }
+                found = halves[0] + halves[1]
+            }
+            let recall = Self.recall(found, truth)
+            runs.append(["probes": probes, "recall_at_10": recall.rounded(to: 4), "qps_1_thread": (Double(q) / t1).rounded(to: 1),
+                         "qps_2_threads": (Double(q) / t2).rounded(to: 1)])
+            Console.status("[\(name)] lsh probes \(probes): recall@10 \(String(format: "%.4f", recall)), \(Int(Double(q) / t1)) q/s on 1 thread")
+        }
+        return ["tables": lshTables, "bits_per_table": lshBits, "build_seconds": buildSeconds.rounded(to: 2),
+                "memory_bytes": index.memoryBytes, "runs": runs]
     }
 
     /// The fastest run (by `key`) with recall@10 ≥ 0.95: `{ef, recall_at_10, qps}`.
@@ -214,9 +243,8 @@ struct IndexBench: ParsableCommand {
         guard let h = mine["hnsw"] as? [String: Any], let ours = h["qps_at_recall_095"] as? [String: Any],
               let oursQPS = ours["qps"] as? Double,
               let lib = peers["hnswlib"] as? [String: Any] else { return [:] }
-        let theirs = (lib["qps_at_recall_095"] as? [String: Any])?["1"] as? [String: Any] ?? lib["qps_at_recall_095"] as? [String: Any]
-        guard let theirQPS = theirs?["qps"] as? Double, theirQPS > 0 else { return [:] }
-        var r: [String: Any] = ["qps_ratio_vs_hnswlib": (oursQPS / theirQPS).rounded(to: 3)]
+        guard let theirQPS = (lib["qps_at_recall_095"] as? [String: Any])?["1"] as? Double, theirQPS > 0 else { return [:] }
+        var r: [String: Any] = ["qps_ratio_vs_hnswlib": (oursQPS / theirQPS).rounded(to: 3), "hnswlib_qps_at_recall_095": theirQPS]
         if let i8 = mine["hnsw_int8"] as? [String: Any], let b = i8["qps_at_recall_095"] as? [String: Any], let q = b["qps"] as? Double {
             r["int8_qps_ratio_vs_hnswlib"] = (q / theirQPS).rounded(to: 3)
             if let vb = i8["vector_bytes"] as? Int, let fb = i8["float32_vector_bytes"] as? Int { r["int8_vector_memory_ratio"] = (Double(vb) / Double(fb)).rounded(to: 3) }
