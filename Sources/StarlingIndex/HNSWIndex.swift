@@ -241,13 +241,37 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         if configuration.quantized && !store.keepsFloats && source == nil {
             throw .invalidArgument("HNSW.search: a quantised index without floats needs a rerankSource")
         }
-        return lock.reading {
-            q.withUnsafeBufferPointer { qp in
-                configuration.quantized
-                    ? searchLocked(qp.baseAddress!, k: k, ef: max(ef, k), filter: filter, source: source, scorer: codeScorer)
-                    : searchLocked(qp.baseAddress!, k: k, ef: max(ef, k), filter: filter, source: source, scorer: floatScorer)
+        return q.withUnsafeBufferPointer { searchPrepared($0.baseAddress!, k: k, ef: max(ef, k), filter: filter, source: source) }
+    }
+
+    /// Search with a prepared (normalised for cosine), checked query.
+    private func searchPrepared(_ q: UnsafePointer<Float>, k: Int, ef: Int, filter: SearchFilter?, source: FloatSource?) -> [TopK.Entry] {
+        lock.reading {
+            if case let .allowed(allowed)? = filter, allowed.count <= max(1_000, store.liveCount / 50) {
+                // A small allowed set: the graph walk would mostly route through excluded
+                // nodes, so score the allowed vectors directly (exactly).
+                return scoreAllowed(q, allowed, k: k, source: source)
+            }
+            return configuration.quantized
+                ? searchLocked(q, k: k, ef: ef, filter: filter, source: source, scorer: codeScorer)
+                : searchLocked(q, k: k, ef: ef, filter: filter, source: source, scorer: floatScorer)
+        }
+    }
+
+    private func scoreAllowed(_ q: UnsafePointer<Float>, _ allowed: Set<Int32>, k: Int, source: FloatSource?) -> [TopK.Entry] {
+        var heap = ResultHeap(k: k)
+        let d = dimension
+        var buffer = [Float](repeating: 0, count: d)
+        for id in allowed {
+            guard let slot = store.slotOfId[id] else { continue }
+            if store.keepsFloats {
+                heap.insert(id, Kernels.dot(q, store.floats + Int(slot) * d, d))
+            } else if let source, buffer.withUnsafeMutableBufferPointer({ source(id, $0.baseAddress!) }) {
+                if metric == .cosine { buffer = IndexSupport.normalised(buffer) }
+                heap.insert(id, buffer.withUnsafeBufferPointer { Kernels.dot(q, $0.baseAddress!, d) })
             }
         }
+        return heap.sorted()
     }
 
     private func searchLocked<S: SlotScorer>(_ q: UnsafePointer<Float>, k: Int, ef: Int, filter: SearchFilter?, source: FloatSource?,
@@ -268,6 +292,9 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         if let filter {
             HNSWSearch.layer(q, entry: cur, entryScore: curScore, ef: ef, links: bottom, scorer: scorer,
                              admission: FilteredSlots(live: live, ids: ids, filter: filter), scratch: scratch)
+        } else if store.liveCount == store.slotCount {
+            HNSWSearch.layer(q, entry: cur, entryScore: curScore, ef: ef, links: bottom, scorer: scorer,
+                             admission: AllSlots(), scratch: scratch)
         } else {
             HNSWSearch.layer(q, entry: cur, entryScore: curScore, ef: ef, links: bottom, scorer: scorer,
                              admission: LiveSlots(live: live), scratch: scratch)
@@ -309,13 +336,22 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         if configuration.quantized && !store.keepsFloats && rerankSource == nil {
             throw .invalidArgument("HNSW.search(batch:): a quantised index without floats needs a rerankSource")
         }
-        let n = queries.shape[0], flat = queries.scalars
+        let n = queries.shape[0]
+        var flat = queries.scalars
+        guard flat.allSatisfy(\.isFinite) else { throw .invalidArgument("HNSW.search(batch:): a query has a NaN or infinite component") }
+        if metric == .cosine {
+            for r in 0..<n { flat.replaceSubrange((r * d)..<((r + 1) * d), with: IndexSupport.normalised(Array(flat[(r * d)..<((r + 1) * d)]))) }
+        }
+        guard k > 0 else { return Array(repeating: [], count: n) }
+        let prepared = flat, source = rerankSource, width = max(ef, k)
         let queue = WorkQueue(count: (n + 15) / 16)
         let results = ResultBox(count: n)
         Parallel.forEach(max(1, min(threads, queue.count))) { _ in
-            while let chunk = queue.next() {
-                for r in (chunk * 16)..<min(n, chunk * 16 + 16) {
-                    results.set(r, (try? self.search(Array(flat[(r * d)..<((r + 1) * d)]), k: k, ef: ef, filter: filter)) ?? [])
+            prepared.withUnsafeBufferPointer { p in
+                while let chunk = queue.next() {
+                    for r in (chunk * 16)..<min(n, chunk * 16 + 16) {
+                        results.set(r, self.searchPrepared(p.baseAddress! + r * d, k: k, ef: width, filter: filter, source: source))
+                    }
                 }
             }
         }

@@ -72,6 +72,11 @@ struct LiveSlots: SlotAdmission {
     @inline(__always) func admits(_ slot: Int32) -> Bool { live[Int(slot)] }
 }
 
+/// Every slot (no slot has been removed or replaced).
+struct AllSlots: SlotAdmission {
+    @inline(__always) func admits(_ slot: Int32) -> Bool { true }
+}
+
 /// Live slots whose id the filter admits.
 struct FilteredSlots: SlotAdmission {
     let live: UnsafePointer<Bool>

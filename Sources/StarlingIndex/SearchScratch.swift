@@ -80,9 +80,11 @@ struct PairHeap {
 /// One search's working memory: visited marks by generation (no clearing between searches),
 /// the candidate queue, the result set and a buffer for copying a neighbour list.
 final class SearchScratch {
-    private(set) var visited: UnsafeMutablePointer<UInt32>
+    /// Generation marks, 16-bit like hnswlib's: half the bytes of 32-bit marks to keep in cache;
+    /// cleared once every 65,535 searches.
+    private(set) var visited: UnsafeMutablePointer<UInt16>
     private(set) var visitedCapacity: Int
-    private(set) var generation: UInt32 = 0
+    private(set) var generation: UInt16 = 0
     var candidates: PairHeap
     var results: PairHeap
     let neighbourBuffer: UnsafeMutablePointer<Int32>

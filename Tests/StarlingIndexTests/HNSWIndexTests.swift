@@ -96,15 +96,25 @@ struct HNSWIndexTests {
     }
 
     @Test func filteredSearchOnlyReturnsAllowedIds() throws {
+        let rows = Array(Self.base.prefix(5_000))
         let index = try HNSWIndex(dimension: Self.d, configuration: .init(m: 8, efConstruction: 64))
-        try index.add(ids: (0..<5_000).map { $0 }, vectors: IndexFixtures.tensor(Array(Self.base.prefix(5_000))), threads: 2)
-        let allowed = Set((0..<5_000).filter { $0 % 7 == 0 }.map(Int32.init))
+        try index.add(ids: (0..<5_000).map { $0 }, vectors: IndexFixtures.tensor(rows), threads: 2)
+        let exact = try Self.exactIndex(rows)
+        let small = Set((0..<5_000).filter { $0 % 7 == 0 }.map(Int32.init))   // scored directly
+        let large = Set((0..<5_000).filter { $0 % 2 == 0 }.map(Int32.init))   // walked in the graph
+        var hits = 0
         for q in Self.queries.prefix(10) {
-            let r = try index.search(q, k: 10, ef: 200, filter: .allowed(allowed))
-            #expect(r.count == 10 && r.allSatisfy { allowed.contains($0.index) })
+            let r = try index.search(q, k: 10, ef: 200, filter: .allowed(small))
+            let truth = try exact.search(q, k: 10, filter: .allowed(small))
+            #expect(r.map(\.index) == truth.map(\.index))  // exact for small sets
+            #expect(zip(r, truth).allSatisfy { abs($0.score - $1.score) < 1e-3 })
+            let g = try index.search(q, k: 10, ef: 200, filter: .allowed(large))
+            #expect(g.count == 10 && g.allSatisfy { large.contains($0.index) })
+            hits += Set(g.map(\.index)).intersection(try exact.search(q, k: 10, filter: .allowed(large)).map(\.index)).count
             let p = try index.search(q, k: 10, ef: 200, filter: .predicate { $0 >= 4_990 })
             #expect(p.allSatisfy { $0.index >= 4_990 })
         }
+        #expect(hits >= 95, "filtered graph recall \(hits)/100")
     }
 
     @Test(arguments: [false, true])
