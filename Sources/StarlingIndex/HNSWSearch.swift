@@ -119,6 +119,10 @@ struct LinkReader {
 }
 
 enum HNSWSearch {
+    /// How many neighbours ahead a search prefetches. On 300k × 64 vectors, 1 thread, ef 48:
+    /// 13,796 queries/s at distance 1 (hnswlib's), 14,095 at 2, 16,161 at 3, 15,679 at 4.
+    static let prefetchDistance = 3
+
     /// Greedy descent from `start`: move to the best-scoring neighbour until none improves.
     @inline(__always)
     static func greedy<S: SlotScorer>(_ q: UnsafePointer<Float>, from start: Int32, score startScore: Float, links: LinkReader,
@@ -163,16 +167,16 @@ enum HNSWSearch {
             // The next candidate to expand is most likely the new top: fetch its list meanwhile.
             if !candidates.isEmpty { starling_prefetch(links.list(candidates.topSlot)) }
             let (nb, n) = links.neighbours(c, buffer: buffer)
-            if n > 0 {
-                starling_prefetch(visited + Int(nb[0]))
-                scorer.prefetch(nb[0])
+            for j in 0..<min(n, prefetchDistance) {
+                starling_prefetch(visited + Int(nb[j]))
+                scorer.prefetch(nb[j])
             }
             for j in 0..<n {
                 let slot = nb[j]
-                if j + 1 < n {
-                    // One neighbour ahead, as hnswlib does: its mark and its vector.
-                    starling_prefetch(visited + Int(nb[j + 1]))
-                    scorer.prefetch(nb[j + 1])
+                if j + prefetchDistance < n {
+                    // A few neighbours ahead: their marks and vectors arrive while this one is scored.
+                    starling_prefetch(visited + Int(nb[j + prefetchDistance]))
+                    scorer.prefetch(nb[j + prefetchDistance])
                 }
                 if visited[Int(slot)] == generation { continue }
                 visited[Int(slot)] = generation
