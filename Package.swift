@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "StarlingModels", targets: ["StarlingModels"]),
         .library(name: "StarlingEval", targets: ["StarlingEval"]),
         .library(name: "StarlingIndex", targets: ["StarlingIndex"]),
+        .library(name: "StarlingStream", targets: ["StarlingStream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,10 +50,11 @@ let package = Package(
         .target(name: "StarlingModels", dependencies: ["StarlingTensor", "StarlingData"], swiftSettings: cpuFlags),
         .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingModels"], swiftSettings: cpuFlags),
         .target(name: "StarlingIndex", dependencies: ["StarlingTensor", "CIntrinsics"], swiftSettings: cpuFlags),
+        .target(name: "StarlingStream", dependencies: ["StarlingData"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "starling",
             dependencies: [
-                "StarlingTensor", "StarlingData", "StarlingModels", "StarlingEval", "StarlingIndex",
+                "StarlingTensor", "StarlingData", "StarlingModels", "StarlingEval", "StarlingIndex", "StarlingStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags
@@ -64,6 +66,7 @@ let package = Package(
         ),
         .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval"]),
         .testTarget(name: "StarlingEvalTests", dependencies: ["StarlingEval"]),
+        .testTarget(name: "StarlingStreamTests", dependencies: ["StarlingStream", "StarlingData"]),
         .testTarget(name: "StarlingIndexTests", dependencies: ["StarlingIndex", "StarlingModels", "StarlingData"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Errors of the event log, naming the file.
+public enum EventLogError: Error, CustomStringConvertible, Equatable {
+    case io(path: String, operation: String, errno: Int32)
+    case corrupt(path: String, offset: Int, reason: String)
+    case closedAfterFailure(path: String)
+    case invalidEvent(String)
+
+    public var description: String {
+        switch self {
+        case let .io(path, operation, code): return "\(path): \(operation) failed: \(String(cString: strerror(code)))"
+        case let .corrupt(path, offset, reason):
+            return "\(path): corrupt record at byte \(offset) (\(reason)); open with repair: true to drop it and everything after it"
+        case let .closedAfterFailure(path): return "\(path): an earlier write failed; the log refuses appends until it is reopened"
+        case let .invalidEvent(reason): return reason
+        }
+    }
+}
+
+/// An append-only file of events, each acknowledged only once it is on disk.
+///
+/// Records are `[length: u32][crc32c: u32][body]` (little-endian). ``append(_:)`` returns only after
+/// the record is written and `fdatasync`ed; concurrent appenders share one sync (group commit):
+/// the first waiting appender writes everything queued so far and syncs once, the others wait for
+/// it. Opening replays the file: a record cut off at the end (a crash mid-write) is truncated
+/// away, since it was never acknowledged; a bad record followed by good data is corruption and
+/// an error unless `repair` is set. Event ids make re-sent events harmless: an event whose id is
+/// already in the log is acknowledged without being stored again.
+public final class DurableEventLog: @unchecked Sendable {
+    public let path: String
+    private let fd: Int32
+    private let condition = NSCondition()
+    // Guarded by `condition`:
+    private var queued = Data()
+    private var queuedTickets = 0
+    private var issuedTickets = 0
+    private var durableTickets = 0
+    private var writing = false
+    private var failed = false
+    private var seenIds: Set<String> = []
+    private var count = 0
+    private var fileSize = 0
+    /// Bytes dropped from the end when the log was opened (a torn final record).
+    public let truncatedBytes: Int
+
+    /// Opens (creating if needed) the log at `url` and recovers its contents.
+    public init(url: URL, repair: Bool = false) throws {
+        path = url.path
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw EventLogError.io(path: url.path, operation: "open", errno: errno) }
+        var dropped = 0
+        do {
+            let data = try Data(contentsOf: url)
+            var ids: Set<String> = []
+            let (good, n, problem) = Self.scan(data) { event in if let id = event.eventId { ids.insert(id) } }
+            if let problem {
+                if good + problem.recordEnd < data.count && !repair && problem.reason != "cut off" {
+                    close(fd)
+                    throw EventLogError.corrupt(path: path, offset: good, reason: problem.reason)
+                }
+                guard ftruncate(fd, off_t(good)) == 0 else { throw EventLogError.io(path: path, operation: "truncate", errno: errno) }
+                guard fsync(fd) == 0 else { throw EventLogError.io(path: path, operation: "fsync", errno: errno) }
+                dropped = data.count - good
+            }
+            seenIds = ids
+            count = n
+            fileSize = good
+        } catch let error as EventLogError {
+            throw error
+        } catch {
+            close(fd)
+            throw EventLogError.io(path: path, operation: "read", errno: EIO)
+        }
+        truncatedBytes = dropped
+    }
+
+    deinit { close(fd) }
+
+    /// Events stored.
+    public var eventCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return count
+    }
+
+    /// Appends `events` durably; returns how many were new (events whose id the log already holds
+    /// are skipped). Returns only after they — and everything appended before them — are on disk.
+    @discardableResult
+    public func append(_ events: [LoggedEvent]) throws -> Int {
+        for e in events {
+            guard !e.user.isEmpty, !e.item.isEmpty, !e.type.rawValue.isEmpty else {
+                throw EventLogError.invalidEvent("event \(e.eventId ?? "") needs a user, an item and a type")
+            }
+            guard e.value.isFinite else { throw EventLogError.invalidEvent("event \(e.eventId ?? ""): value is not finite") }
+            guard [e.user, e.item, e.type.rawValue, e.eventId ?? ""].allSatisfy({ $0.utf8.count <= Int(UInt16.max) }) else {
+                throw EventLogError.invalidEvent("event \(e.eventId ?? ""): an id is longer than 65,535 bytes")
+            }
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        guard !failed else { throw EventLogError.closedAfterFailure(path: path) }
+        var added = 0
+        for e in events {
+            if let id = e.eventId, !seenIds.insert(id).inserted { continue }
+            var body = Data()
+            e.encoded(into: &body)
+            var header = Data(count: 8)
+            let crc = body.withUnsafeBytes { CRC32C.checksum($0) }
+            header.withUnsafeMutableBytes { h in
+                h.storeBytes(of: UInt32(body.count).littleEndian, toByteOffset: 0, as: UInt32.self)
+                h.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+            }
+            queued.append(header)
+            queued.append(body)
+            added += 1
+        }
+        count += added
+        issuedTickets += 1
+        let ticket = issuedTickets
+        queuedTickets = ticket
+        while durableTickets < ticket {
+            if failed { throw EventLogError.closedAfterFailure(path: path) }
+            if writing {
+                condition.wait()
+                continue
+            }
+            // Lead a group commit: everything queued so far, one sync.
+            writing = true
+            let batch = queued, last = queuedTickets
+            queued = Data()
+            condition.unlock()
+            let error = write(batch)
+            condition.lock()
+            writing = false
+            if let error {
+                failed = true
+                condition.broadcast()
+                throw error
+            }
+            fileSize += batch.count
+            durableTickets = last
+            condition.broadcast()
+        }
+        return added
+    }
+
+    private func write(_ data: Data) -> EventLogError? {
+        var error: EventLogError?
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Self.systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    error = .io(path: path, operation: "write", errno: errno)
+                    return
+                }
+                offset += n
+            }
+        }
+        if error == nil && Self.syncData(fd) != 0 { error = .io(path: path, operation: "fdatasync", errno: errno) }
+        return error
+    }
+
+    private static func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.write(fd, p, n)
+        #else
+        Darwin.write(fd, p, n)
+        #endif
+    }
+
+    private static func syncData(_ fd: Int32) -> Int32 {
+        #if os(Linux)
+        fdatasync(fd)
+        #else
+        fsync(fd)
+        #endif
+    }
+
+    /// Every stored event, in append order.
+    public func events() throws -> [LoggedEvent] {
+        condition.lock()
+        let size = fileSize
+        condition.unlock()
+        let data = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(size)
+        var out: [LoggedEvent] = []
+        _ = Self.scan(Data(data)) { out.append($0) }
+        return out
+    }
+
+    /// Walks the records of `data`, calling `body` for each good one. Returns the byte length of the
+    /// good prefix, the number of good records, and the first problem (with the bad record's end).
+    static func scan(_ data: Data, _ body: (LoggedEvent) -> Void) -> (Int, Int, (reason: String, recordEnd: Int)?) {
+        data.withUnsafeBytes { raw -> (Int, Int, (reason: String, recordEnd: Int)?) in
+            var offset = 0, n = 0
+            while offset < raw.count {
+                guard offset + 8 <= raw.count else { return (offset, n, ("cut off", raw.count - offset)) }
+                let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                let crc = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+                guard offset + 8 + length <= raw.count else { return (offset, n, ("cut off", raw.count - offset)) }
+                let bytes = UnsafeRawBufferPointer(rebasing: raw[(offset + 8)..<(offset + 8 + length)])
+                guard CRC32C.checksum(bytes) == crc else { return (offset, n, ("checksum mismatch", 8 + length)) }
+                guard let event = LoggedEvent.decode(bytes) else { return (offset, n, ("undecodable body", 8 + length)) }
+                body(event)
+                n += 1
+                offset += 8 + length
+            }
+            return (offset, n, nil)
+        }
+    }
+}
