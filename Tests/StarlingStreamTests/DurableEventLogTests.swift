@@ -91,6 +91,19 @@ struct DurableEventLogTests {
         #expect(ids.count == 800)
     }
 
+    @Test func theLogBecomesADatasetForRetraining() throws {
+        let url = Self.temporaryLog()
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        let log = try DurableEventLog(url: url)
+        try log.append((0..<100).map { Self.event($0) })
+        let data = try log.dataset(name: "live")
+        #expect(data.eventCount == 100 && data.userCount == 7 && data.itemCount == 13)
+        #expect(data.users.id(at: 0) == "user-0" && data.items.id(at: 1) == "item-ü-1")
+        let purchases = data.interactionMatrix(types: [.purchase], value: .one, duplicates: .sum)
+        #expect(purchases.count > 0 && purchases.values!.reduce(0, +) == 50)  // the odd-numbered events
+        #expect(data.events.timestamps?.first == 1_700_000_000)
+    }
+
     @Test func badEventsAreRejectedWithAClearMessage() throws {
         let url = Self.temporaryLog()
         defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
