@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "StarlingEval", targets: ["StarlingEval"]),
         .library(name: "StarlingIndex", targets: ["StarlingIndex"]),
         .library(name: "StarlingStream", targets: ["StarlingStream"]),
+        .library(name: "StarlingServe", targets: ["StarlingServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,6 +52,7 @@ let package = Package(
         .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingModels"], swiftSettings: cpuFlags),
         .target(name: "StarlingIndex", dependencies: ["StarlingTensor", "CIntrinsics"], swiftSettings: cpuFlags),
         .target(name: "StarlingStream", dependencies: ["StarlingData"], swiftSettings: cpuFlags),
+        .target(name: "StarlingServe", dependencies: ["StarlingModels", "StarlingTensor", "StarlingIndex", "StarlingStream"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "starling",
             dependencies: [
@@ -66,6 +68,7 @@ let package = Package(
         ),
         .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval"]),
         .testTarget(name: "StarlingEvalTests", dependencies: ["StarlingEval"]),
+        .testTarget(name: "StarlingServeTests", dependencies: ["StarlingServe", "StarlingModels", "StarlingData"]),
         .testTarget(name: "StarlingStreamTests", dependencies: ["StarlingStream", "StarlingData"]),
         .testTarget(name: "StarlingIndexTests", dependencies: ["StarlingIndex", "StarlingModels", "StarlingData"]),
     ],
