@@ -32,6 +32,20 @@ public struct DatasetSplit: Sendable {
                             protocolDescription: description)
     }
 
+    /// The first `round(n × trainFraction)` events of `order` train, the next
+    /// `round(n × validationFraction)` validate, the rest test.
+    static func cut(_ d: Dataset, order: [Int], trainFraction: Double, validationFraction: Double, label: String, suffix: String) -> DatasetSplit {
+        let n = order.count
+        let trainCount = Int((Double(n) * trainFraction).rounded())
+        let validationCount = min(n - trainCount, Int((Double(n) * validationFraction).rounded()))
+        var parts = [UInt8](repeating: 2, count: n)
+        for k in 0..<trainCount { parts[order[k]] = 0 }
+        for k in trainCount..<(trainCount + validationCount) { parts[order[k]] = 1 }
+        let test = 1 - trainFraction - validationFraction
+        return assemble(d, parts: parts, hasValidation: validationFraction > 0,
+                        description: "\(label) \(percent(trainFraction))/\(percent(validationFraction))/\(percent(test))\(suffix)")
+    }
+
     static func percent(_ x: Double) -> String {
         let p = (x * 100 * 1e6).rounded() / 1e6  // 1 − 0.8 is 0.19999…
         return p == p.rounded() ? String(Int(p)) : String(p)
@@ -43,18 +57,11 @@ public struct DatasetSplit: Sendable {
     public static func random(_ d: Dataset, trainFraction: Double, validationFraction: Double = 0, seed: UInt64) -> DatasetSplit {
         precondition(trainFraction >= 0 && validationFraction >= 0 && trainFraction + validationFraction <= 1,
                      "DatasetSplit.random: fractions must be non-negative and sum to at most 1")
-        let n = d.eventCount
-        var order = Array(0..<n)
+        var order = Array(0..<d.eventCount)
         var rng = RandomGenerator(seed: seed)
         rng.shuffle(&order)
-        let trainCount = Int((Double(n) * trainFraction).rounded())
-        let validationCount = min(n - trainCount, Int((Double(n) * validationFraction).rounded()))
-        var parts = [UInt8](repeating: 2, count: n)
-        for k in 0..<trainCount { parts[order[k]] = 0 }
-        for k in trainCount..<(trainCount + validationCount) { parts[order[k]] = 1 }
-        let test = 1 - trainFraction - validationFraction
-        return assemble(d, parts: parts, hasValidation: validationFraction > 0,
-                        description: "random \(percent(trainFraction))/\(percent(validationFraction))/\(percent(test)) per interaction, seed \(seed)")
+        return cut(d, order: order, trainFraction: trainFraction, validationFraction: validationFraction,
+                   label: "random", suffix: " per interaction, seed \(seed)")
     }
 
     /// Global temporal split at a time: events before `cutoff` (Unix seconds) train, the rest
@@ -73,16 +80,8 @@ public struct DatasetSplit: Sendable {
     public static func globalTemporal(_ d: Dataset, trainFraction: Double, validationFraction: Double = 0) -> DatasetSplit {
         precondition(trainFraction >= 0 && validationFraction >= 0 && trainFraction + validationFraction <= 1,
                      "DatasetSplit.globalTemporal: fractions must be non-negative and sum to at most 1")
-        let order = d.events.timeOrder()
-        let n = order.count
-        let trainCount = Int((Double(n) * trainFraction).rounded())
-        let validationCount = min(n - trainCount, Int((Double(n) * validationFraction).rounded()))
-        var parts = [UInt8](repeating: 2, count: n)
-        for k in 0..<trainCount { parts[order[k]] = 0 }
-        for k in trainCount..<(trainCount + validationCount) { parts[order[k]] = 1 }
-        let test = 1 - trainFraction - validationFraction
-        return assemble(d, parts: parts, hasValidation: validationFraction > 0,
-                        description: "global temporal \(percent(trainFraction))/\(percent(validationFraction))/\(percent(test))")
+        return cut(d, order: d.events.timeOrder(), trainFraction: trainFraction, validationFraction: validationFraction,
+            label: "global temporal", suffix: "")
     }
 
     /// Per-user leave-one-out by time: each user's last event is the test event and, with

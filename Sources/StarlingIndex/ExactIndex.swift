@@ -71,31 +71,29 @@ public final class ExactIndex: VectorIndex, @unchecked Sendable {
         let q = normalised
         let groups = stride(from: 0, to: n, by: Self.queryBlock).map { $0..<min(n, $0 + Self.queryBlock) }
         let workers = max(1, min(threads, groups.count))
-        let queue = WorkQueue(count: groups.count)
-        let results = ResultBox(count: n)
-        lock.reading {
+        let perGroup = lock.reading { () -> [[[TopK.Entry]]] in
             let store = self.store
-            SingleThreadedBLAS.run {
-                Parallel.forEach(workers) { _ in
-                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: Self.queryBlock * Self.blockRows)
+            let run = {
+                Parallel.mapInOrder(groups.count, threads: workers) { g -> [[TopK.Entry]] in
+                    let range = groups[g]
+                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: range.count * Self.blockRows)
                     defer { scores.deallocate() }
+                    var heaps = range.map { _ in TopK.Heap(k: k) }
                     q.withUnsafeBufferPointer { qp in
-                        while let g = queue.next() {
-                            let range = groups[g]
-                            var heaps = range.map { _ in ResultHeap(k: k) }
-                            Self.scan(store, queries: qp.baseAddress! + range.lowerBound * d, count: range.count,
-                                      heaps: &heaps, scores: scores, filter: filter)
-                            for (j, r) in range.enumerated() { results.set(r, heaps[j].sorted()) }
-                        }
+                        Self.scan(store, queries: qp.baseAddress! + range.lowerBound * d, count: range.count,
+                                  heaps: &heaps, scores: scores, filter: filter)
                     }
+                    return heaps.map { $0.sorted() }
                 }
             }
+            // Our workers are the parallelism; with one, BLAS may use its own threads.
+            return workers > 1 ? SingleThreadedBLAS.run(run) : run()
         }
-        return results.values
+        return perGroup.flatMap { $0 }
     }
 
     /// Scores `count` queries against every stored row, block by block, into their heaps.
-    static func scan(_ store: VectorStore, queries: UnsafePointer<Float>, count: Int, heaps: inout [ResultHeap],
+    static func scan(_ store: VectorStore, queries: UnsafePointer<Float>, count: Int, heaps: inout [TopK.Heap],
                      scores: UnsafeMutablePointer<Float>, filter: SearchFilter?) {
         let d = store.dimension, total = store.slotCount
         var start = 0
@@ -131,36 +129,4 @@ public final class ExactIndex: VectorIndex, @unchecked Sendable {
         try file.restore(into: index.store)
         return index
     }
-}
-
-/// Hands out work items `0..<count` to threads as they finish.
-final class WorkQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var nextItem = 0
-    let count: Int
-    init(count: Int) { self.count = count }
-    func next() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard nextItem < count else { return nil }
-        nextItem += 1
-        return nextItem - 1
-    }
-}
-
-/// Per-query results written by several threads (each index by one thread only).
-final class ResultBox: @unchecked Sendable {
-    private let base: UnsafeMutablePointer<[TopK.Entry]>
-    let count: Int
-    init(count: Int) {
-        self.count = count
-        base = .allocate(capacity: count)
-        base.initialize(repeating: [], count: count)
-    }
-    deinit {
-        base.deinitialize(count: count)
-        base.deallocate()
-    }
-    func set(_ i: Int, _ v: [TopK.Entry]) { base[i] = v }
-    var values: [[TopK.Entry]] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }

@@ -259,16 +259,16 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
     }
 
     private func scoreAllowed(_ q: UnsafePointer<Float>, _ allowed: Set<Int32>, k: Int, source: FloatSource?) -> [TopK.Entry] {
-        var heap = ResultHeap(k: k)
+        var heap = TopK.Heap(k: k)
         let d = dimension
         var buffer = [Float](repeating: 0, count: d)
         for id in allowed {
             guard let slot = store.slotOfId[id] else { continue }
             if store.keepsFloats {
-                heap.insert(id, Kernels.dot(q, store.floats + Int(slot) * d, d))
+                heap.insert(id, VectorKernels.dot(q, store.floats + Int(slot) * d, d))
             } else if let source, buffer.withUnsafeMutableBufferPointer({ source(id, $0.baseAddress!) }) {
                 if metric == .cosine { buffer = IndexSupport.normalised(buffer) }
-                heap.insert(id, buffer.withUnsafeBufferPointer { Kernels.dot(q, $0.baseAddress!, d) })
+                heap.insert(id, buffer.withUnsafeBufferPointer { VectorKernels.dot(q, $0.baseAddress!, d) })
             }
         }
         return heap.sorted()
@@ -299,7 +299,7 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
             HNSWSearch.layer(q, entry: cur, entryScore: curScore, ef: ef, links: bottom, scorer: scorer,
                              admission: LiveSlots(live: live), scratch: scratch)
         }
-        var heap = ResultHeap(k: k)
+        var heap = TopK.Heap(k: k)
         let results = scratch.results
         if configuration.quantized {
             // Exact float scores for the final candidates.
@@ -308,12 +308,12 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
             for j in 0..<results.count {
                 let slot = results.slots[j]
                 if store.keepsFloats {
-                    heap.insert(ids[Int(slot)], Kernels.dot(q, store.floats + Int(slot) * d, d))
+                    heap.insert(ids[Int(slot)], VectorKernels.dot(q, store.floats + Int(slot) * d, d))
                 } else if let source {
                     let found = buffer.withUnsafeMutableBufferPointer { source(ids[Int(slot)], $0.baseAddress!) }
                     if found {
                         if metric == .cosine { buffer = IndexSupport.normalised(buffer) }
-                        heap.insert(ids[Int(slot)], buffer.withUnsafeBufferPointer { Kernels.dot(q, $0.baseAddress!, d) })
+                        heap.insert(ids[Int(slot)], buffer.withUnsafeBufferPointer { VectorKernels.dot(q, $0.baseAddress!, d) })
                     }
                 }
             }
@@ -344,18 +344,14 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         }
         guard k > 0 else { return Array(repeating: [], count: n) }
         let prepared = flat, source = rerankSource, width = max(ef, k)
-        let queue = WorkQueue(count: (n + 15) / 16)
-        let results = ResultBox(count: n)
-        Parallel.forEach(max(1, min(threads, queue.count))) { _ in
+        let chunks = (n + 15) / 16
+        return Parallel.mapInOrder(chunks, threads: max(1, threads)) { chunk in
             prepared.withUnsafeBufferPointer { p in
-                while let chunk = queue.next() {
-                    for r in (chunk * 16)..<min(n, chunk * 16 + 16) {
-                        results.set(r, self.searchPrepared(p.baseAddress! + r * d, k: k, ef: width, filter: filter, source: source))
-                    }
+                ((chunk * 16)..<min(n, chunk * 16 + 16)).map { r in
+                    self.searchPrepared(p.baseAddress! + r * d, k: k, ef: width, filter: filter, source: source)
                 }
             }
-        }
-        return results.values
+        }.flatMap { $0 }
     }
 
     // MARK: insertion
@@ -402,15 +398,12 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
                 start += 1
             }
             let begin = start
-            let queue = WorkQueue(count: total - begin)
-            let workers = max(1, min(threads, total - begin))
-            Parallel.forEach(workers) { _ in
+            let locking = min(threads, total - begin) > 1
+            _ = Parallel.mapInOrder(total - begin, threads: max(1, threads)) { j in
+                let slot = Int32(begin + j)
                 let scratch = self.pool.acquire(slots: total)
-                defer { self.pool.release(scratch) }
-                while let j = queue.next() {
-                    let slot = Int32(begin + j)
-                    self.insert(slot, level: Int(self.levels[Int(slot)]), scratch: scratch, locking: workers > 1)
-                }
+                self.insert(slot, level: Int(self.levels[Int(slot)]), scratch: scratch, locking: locking)
+                self.pool.release(scratch)
             }
         }
     }

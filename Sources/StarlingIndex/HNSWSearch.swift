@@ -1,4 +1,5 @@
 import CIntrinsics
+import StarlingTensor
 
 /// Scores stored slots against a prepared query (specialised per storage, no dynamic dispatch).
 protocol SlotScorer {
@@ -32,7 +33,7 @@ struct AugmentedScorer<Base: SlotScorer>: SlotScorer {
 struct FloatScorer: SlotScorer {
     let base: UnsafePointer<Float>
     let d: Int
-    @inline(__always) func score(_ q: UnsafePointer<Float>, _ slot: Int32) -> Float { Kernels.dot(q, base + Int(slot) * d, d) }
+    @inline(__always) func score(_ q: UnsafePointer<Float>, _ slot: Int32) -> Float { VectorKernels.dot(q, base + Int(slot) * d, d) }
     @inline(__always) func prefetch(_ slot: Int32) {
         let p = base + Int(slot) * d
         var o = 0

@@ -212,7 +212,7 @@ public final class LSHIndex: VectorIndex, @unchecked Sendable {
         if metric == .innerProduct {
             var largest: Float = 0
             rows.withUnsafeBufferPointer { p in
-                for r in 0..<ids.count { largest = max(largest, Kernels.dot(p.baseAddress! + r * d, p.baseAddress! + r * d, d).squareRoot()) }
+                for r in 0..<ids.count { largest = max(largest, VectorKernels.dot(p.baseAddress! + r * d, p.baseAddress! + r * d, d).squareRoot()) }
             }
             if store.liveCount == 0 {
                 norm = largest
@@ -243,7 +243,7 @@ public final class LSHIndex: VectorIndex, @unchecked Sendable {
 
     private func maxLiveNorm() -> Float {
         var m: Float = 0
-        for s in 0..<store.slotCount where store.live[s] { m = max(m, Kernels.dot(store.row(s), store.row(s), dimension)) }
+        for s in 0..<store.slotCount where store.live[s] { m = max(m, VectorKernels.dot(store.row(s), store.row(s), dimension)) }
         return m.squareRoot()
     }
 
@@ -251,7 +251,7 @@ public final class LSHIndex: VectorIndex, @unchecked Sendable {
     private func link(slot s: Int, scratch: UnsafeMutablePointer<Float>) {
         let x = store.row(s), tables = configuration.tables
         // Clamped to 0 when the vector is longer than the hash norm (see the type's documentation).
-        let tail = metric == .innerProduct ? max(0, norm * norm - Kernels.dot(x, x, dimension)).squareRoot() : 0
+        let tail = metric == .innerProduct ? max(0, norm * norm - VectorKernels.dot(x, x, dimension)).squareRoot() : 0
         for t in 0..<tables {
             let key = project(x, tail: tail, table: t, into: scratch)
             slotKeys[s * tables + t] = key
@@ -281,7 +281,7 @@ public final class LSHIndex: VectorIndex, @unchecked Sendable {
         var key: UInt32 = 0
         for b in 0..<bits {
             let h = planes + (t * bits + b) * (d + 1)
-            let v = Kernels.dot(h, x, d) + h[d] * tail
+            let v = VectorKernels.dot(h, x, d) + h[d] * tail
             out[b] = v
             if v > 0 { key |= 1 << UInt32(b) }
         }
@@ -308,7 +308,7 @@ public final class LSHIndex: VectorIndex, @unchecked Sendable {
             let seen = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
             seen.initialize(repeating: 0, count: words)
             defer { seen.deallocate() }
-            var heap = ResultHeap(k: k), candidates = 0
+            var heap = TopK.Heap(k: k), candidates = 0
             q.withUnsafeBufferPointer { qb in
                 let qp = qb.baseAddress!
                 for t in 0..<configuration.tables {
@@ -355,7 +355,7 @@ public final class LSHIndex: VectorIndex, @unchecked Sendable {
     /// Scores the unseen live, admitted slots of one bucket into `heap`; returns how many.
     @inline(__always)
     private func scan(table t: Int, key: UInt32, query: UnsafePointer<Float>, seen: UnsafeMutablePointer<UInt64>,
-                      filter: SearchFilter?, heap: inout ResultHeap) -> Int {
+                      filter: SearchFilter?, heap: inout TopK.Heap) -> Int {
         guard let bucket = buckets[t][key] else { return 0 }
         let d = dimension
         var scored = 0
@@ -366,7 +366,7 @@ public final class LSHIndex: VectorIndex, @unchecked Sendable {
             guard store.live[slot] else { continue }
             let id = store.ids[slot]
             if let filter, !filter.admits(id) { continue }
-            heap.insert(id, Kernels.dot(store.row(slot), query, d))
+            heap.insert(id, VectorKernels.dot(store.row(slot), query, d))
             scored += 1
         }
         return scored

@@ -1,3 +1,5 @@
+import StarlingTensor
+
 /// Int8 scalar quantisation with one scale per vector: `code_i = round(v_i / s)` with
 /// `s = max_i |v_i| / 127`, so `v ≈ s · code` and the largest component is exact.
 ///
@@ -27,15 +29,15 @@ public struct ScalarQuantizer: Codable, Sendable, Equatable {
         var a0 = V(), a1 = V()
         var i = 0
         while i + 32 <= d {
-            a0 += Kernels.load(q + i) * Kernels.widen(codes + i)
-            a1 += Kernels.load(q + i + 16) * Kernels.widen(codes + i + 16)
+            a0 += VectorKernels.load(q + i) * Kernels.widen(codes + i)
+            a1 += VectorKernels.load(q + i + 16) * Kernels.widen(codes + i + 16)
             i += 32
         }
         if i + 16 <= d {
-            a0 += Kernels.load(q + i) * Kernels.widen(codes + i)
+            a0 += VectorKernels.load(q + i) * Kernels.widen(codes + i)
             i += 16
         }
-        var s = Kernels.horizontalSum(a0 + a1)
+        var s = VectorKernels.horizontalSum(a0 + a1)
         while i < d {
             s += q[i] * Float(codes[i])
             i += 1
@@ -44,47 +46,11 @@ public struct ScalarQuantizer: Codable, Sendable, Equatable {
     }
 }
 
-/// SIMD kernels of the indexes.
+/// The int8 kernel of the indexes (the float kernels are `VectorKernels`).
 enum Kernels {
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-
+    /// 16 int8 codes widened to floats.
     @inline(__always)
     static func widen(_ p: UnsafePointer<Int8>) -> SIMD16<Float> {
         SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Int8>.self)))
-    }
-
-    /// The sum of the lanes by halving (three vector adds), not lane by lane.
-    @inline(__always)
-    static func horizontalSum(_ v: SIMD16<Float>) -> Float {
-        let h = v.lowHalf + v.highHalf
-        let q = h.lowHalf + h.highHalf
-        let p = q.lowHalf + q.highHalf
-        return p[0] + p[1]
-    }
-
-    /// `aᵀb` over `d` floats.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
-        typealias V = SIMD16<Float>
-        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
-        var i = 0
-        while i + 64 <= d {
-            a0 += load(a + i) * load(b + i)
-            a1 += load(a + i + 16) * load(b + i + 16)
-            a2 += load(a + i + 32) * load(b + i + 32)
-            a3 += load(a + i + 48) * load(b + i + 48)
-            i += 64
-        }
-        while i + 16 <= d {
-            a0 += load(a + i) * load(b + i)
-            i += 16
-        }
-        var s = horizontalSum((a0 + a1) + (a2 + a3))
-        while i < d {
-            s += a[i] * b[i]
-            i += 1
-        }
-        return s
     }
 }

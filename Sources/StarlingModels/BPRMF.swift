@@ -277,7 +277,7 @@ public final class BPRMF: Recommender, @unchecked Sendable {
     @inline(__always)
     static func step(x: UnsafeMutablePointer<Float>, positive yi: UnsafeMutablePointer<Float>, negative yj: UnsafeMutablePointer<Float>,
                      bias: UnsafeMutablePointer<Float>?, i: Int, j: Int, f: Int, learningRate lr: Float, regularization reg: Float) -> Float {
-        var margin = FactorKernels.dot(x, yi, f) - FactorKernels.dot(x, yj, f)
+        var margin = VectorKernels.dot(x, yi, f) - VectorKernels.dot(x, yj, f)
         if let bias { margin += bias[i] - bias[j] }
         let z = 1 / (1 + Foundation.exp(margin))
         for k in 0..<f {
@@ -325,7 +325,7 @@ public final class BPRMF: Recommender, @unchecked Sendable {
                         if j < 0 { continue }
                         let yi = items.row(i), yj = items.row(j)
                         for k in 0..<f { difference[k] = yi[k] - yj[k] }
-                        var margin = FactorKernels.dot(xp, difference, f)
+                        var margin = VectorKernels.dot(xp, difference, f)
                         if let bias { margin += bias.base[i] - bias.base[j] }
                         let z = 1 / (1 + Foundation.exp(margin))
                         for k in 0..<f { xp[k] += lr * (z * difference[k] - reg * xp[k]) }

@@ -121,13 +121,13 @@ public final class EASE: Recommender {
     }
 
     public var modelName: String { "EASE" }
-    public var userCount: Int { histories.withLock { $0.userCount } }
+    public var userCount: Int { histories.userCount }
     public var parameters: [Parameter] { [] }
 
     /// `user`'s items (training, or the last fold-in), sorted: pass them as `excluding` to
     /// ``Recommender/recommend(user:count:excluding:)`` to recommend unseen items only.
     public func history(of user: Int) -> ArraySlice<Int32> {
-        histories.withLock { $0.row(user).items }
+        histories.items(of: user)
     }
 
     /// `out = Σ_h w_h · B[h, :]` over the history's items: `|history|` rows of `B` read, where a
@@ -168,7 +168,7 @@ public final class EASE: Recommender {
     /// differ from the single-user path in the last bits.
     public func scoreAllItems(users: [Int32]) -> Tensor {
         let n = itemCount
-        let rows = histories.withLock { h in users.map { h.row(Int($0)) } }
+        let rows = histories.rows(users)
         var out = Tensor(shape: [users.count, n])
         nonisolated(unsafe) let p = out.writePointer()
         var sparseRows: [Int] = []
@@ -195,19 +195,15 @@ public final class EASE: Recommender {
     }
 
     public func scoreAllItems(history: [Int32], values: [Float]?) -> [Float] {
-        let row = ItemBased.Histories.Row(history: history, values: values, itemCount: itemCount, keepValues: configuration.useValues)
-        var out = [Float](repeating: 0, count: itemCount)
-        out.withUnsafeMutableBufferPointer { scoreSparse(items: row.items[...], values: row.values?[...], into: $0.baseAddress!) }
-        return out
+        ItemBased.scores(history: history, values: values, itemCount: itemCount, keepValues: configuration.useValues) {
+            scoreSparse(items: $0, values: $1, into: $2)
+        }
     }
 
     /// Stores `history` as `user`'s (replacing it, or adding the user when `user == userCount`);
     /// repeated items count once, with their values summed.
     public func foldIn(user: Int, history: [Int32], values: [Float]?) throws {
-        let keep = configuration.useValues, n = itemCount
-        try histories.withLock { (h: inout ItemBased.Histories) throws(ModelError) in
-            try h.foldIn(user: user, history: history, values: values, itemCount: n, keepValues: keep)
-        }
+        try histories.foldIn(user: user, history: history, values: values, itemCount: itemCount, keepValues: configuration.useValues)
     }
 
     /// The largest entries of row `item` of `B` (the items that having `item` recommends most).

@@ -98,34 +98,8 @@ final class FactorTable: @unchecked Sendable {
     }
 }
 
-/// Small inlined kernels for the factor models' hot loops.
+/// Prefetch by raw address for the factor models' hot loops (the SIMD kernels are `VectorKernels`).
 enum FactorKernels {
-    @inline(__always)
-    static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-
-    @inline(__always)
-    static func store(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
-
-    /// The dot product of `n` floats (two SIMD accumulators and a shuffle-light reduction).
-    @inline(__always)
-    static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
-        typealias V = SIMD16<Float>
-        var a0 = V(), a1 = V()
-        var i = 0
-        while i + 32 <= n {
-            a0 += load(x + i) * load(y + i)
-            a1 += load(x + i + 16) * load(y + i + 16)
-            i += 32
-        }
-        if i + 16 <= n { a0 += load(x + i) * load(y + i); i += 16 }
-        let a = a0 + a1
-        let h8 = a.lowHalf + a.highHalf, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
-        var s = h2[0] + h2[1]
-        while i < n { s += x[i] * y[i]; i += 1 }
-        return s
-    }
-
-    /// Asks the CPU to start loading the cache line holding `address` (a hint only).
     @inline(__always)
     static func prefetch(_ address: UnsafeRawPointer) {
         VectorKernels.prefetch(address.assumingMemoryBound(to: Float.self), count: 1)

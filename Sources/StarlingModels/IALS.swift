@@ -214,9 +214,9 @@ public final class IALS: Recommender, @unchecked Sendable {
                             let x = xs.base + r * f
                             // xᵀ(YᵀY + λI)x: every pair at confidence 1 and preference 0, plus λ‖x‖².
                             IALS.symmetricMatVec(g.baseAddress!, x, t, f)
-                            var row = Double(FactorKernels.dot(t, x, f))
+                            var row = Double(VectorKernels.dot(t, x, f))
                             for e in start[r]..<start[r + 1] {
-                                let d = Double(FactorKernels.dot(ys.base + Int(indices[e]) * f, x, f))
+                                let d = Double(VectorKernels.dot(ys.base + Int(indices[e]) * f, x, f))
                                 let c = 1 + Double(weights[e]), p: Double = targets[e] > 0 ? 1 : 0
                                 row += c * (p - d) * (p - d) - d * d
                             }
@@ -245,28 +245,28 @@ public final class IALS: Recommender, @unchecked Sendable {
             var a0 = V(), a1 = V(), a2 = V(), a3 = V()
             for j in 0..<n {
                 let s = V(repeating: v[j]), row = g + j * n + c
-                a0 += s * FactorKernels.load(row)
-                a1 += s * FactorKernels.load(row + 16)
-                a2 += s * FactorKernels.load(row + 32)
-                a3 += s * FactorKernels.load(row + 48)
+                a0 += s * VectorKernels.load(row)
+                a1 += s * VectorKernels.load(row + 16)
+                a2 += s * VectorKernels.load(row + 32)
+                a3 += s * VectorKernels.load(row + 48)
             }
-            FactorKernels.store(a0, out + c); FactorKernels.store(a1, out + c + 16); FactorKernels.store(a2, out + c + 32); FactorKernels.store(a3, out + c + 48)
+            VectorKernels.store(a0, out + c); VectorKernels.store(a1, out + c + 16); VectorKernels.store(a2, out + c + 32); VectorKernels.store(a3, out + c + 48)
             c += 64
         }
         while c + 16 <= n {
             var a0 = V(), a1 = V()
             var j = 0
             while j + 1 < n {
-                a0 += V(repeating: v[j]) * FactorKernels.load(g + j * n + c)
-                a1 += V(repeating: v[j + 1]) * FactorKernels.load(g + (j + 1) * n + c)
+                a0 += V(repeating: v[j]) * VectorKernels.load(g + j * n + c)
+                a1 += V(repeating: v[j + 1]) * VectorKernels.load(g + (j + 1) * n + c)
                 j += 2
             }
-            if j < n { a0 += V(repeating: v[j]) * FactorKernels.load(g + j * n + c) }
-            FactorKernels.store(a0 + a1, out + c)
+            if j < n { a0 += V(repeating: v[j]) * VectorKernels.load(g + j * n + c) }
+            VectorKernels.store(a0 + a1, out + c)
             c += 16
         }
         // G is symmetric: column k is row k.
-        while c < n { out[c] = FactorKernels.dot(g + c * n, v, n); c += 1 }
+        while c < n { out[c] = VectorKernels.dot(g + c * n, v, n); c += 1 }
     }
 
     /// How many entries ahead the first pass over a row prefetches factor rows.
@@ -289,11 +289,11 @@ public final class IALS: Recommender, @unchecked Sendable {
         for e in 0..<count {
             if e + prefetchDistance < count { VectorKernels.prefetch(y + Int(indices[e + prefetchDistance]) * f, count: f) }
             let ye = y + Int(indices[e]) * f
-            let coefficient = targets[e] - weights[e] * FactorKernels.dot(ye, x, f)
+            let coefficient = targets[e] - weights[e] * VectorKernels.dot(ye, x, f)
             for k in 0..<f { r[k] += coefficient * ye[k] }
         }
         p.update(from: r, count: f)
-        var rsOld = FactorKernels.dot(r, r, f)
+        var rsOld = VectorKernels.dot(r, r, f)
         if rsOld < 1e-20 { return }
         for _ in 0..<steps {
             // ap = A·p without forming A
@@ -302,15 +302,15 @@ public final class IALS: Recommender, @unchecked Sendable {
                 let w = weights[e]
                 if w == 0 { continue }
                 let ye = y + Int(indices[e]) * f
-                let coefficient = w * FactorKernels.dot(ye, p, f)
+                let coefficient = w * VectorKernels.dot(ye, p, f)
                 for k in 0..<f { ap[k] += coefficient * ye[k] }
             }
-            let pAp = FactorKernels.dot(p, ap, f)
+            let pAp = VectorKernels.dot(p, ap, f)
             guard pAp > 0 else { break }
             let a = rsOld / pAp
             for k in 0..<f { x[k] += a * p[k] }
             for k in 0..<f { r[k] -= a * ap[k] }
-            let rsNew = FactorKernels.dot(r, r, f)
+            let rsNew = VectorKernels.dot(r, r, f)
             if rsNew < 1e-20 { break }
             let beta = rsNew / rsOld
             for k in 0..<f { p[k] = r[k] + beta * p[k] }

@@ -188,3 +188,36 @@ enum ItemBased {
         }
     }
 }
+
+/// The locked histories of an item-based model: what each of Popularity, ItemKNN and EASE needs
+/// from them, in one place.
+extension Mutex where Value == ItemBased.Histories {
+    var userCount: Int { withLock { $0.userCount } }
+
+    /// The user's history items.
+    func items(of user: Int) -> ArraySlice<Int32> { withLock { $0.row(user).items } }
+
+    /// The history rows of `users`, read under one lock.
+    func rows(_ users: [Int32]) -> [(items: ArraySlice<Int32>, values: ArraySlice<Float>?)] {
+        withLock { h in users.map { h.row(Int($0)) } }
+    }
+
+    /// Stores `history` as `user`'s (replacing it, or adding the user when `user == userCount`);
+    /// repeated items count once, with their values summed.
+    func foldIn(user: Int, history: [Int32], values: [Float]?, itemCount: Int, keepValues: Bool) throws {
+        try withLock { (h: inout ItemBased.Histories) throws(ModelError) in
+            try h.foldIn(user: user, history: history, values: values, itemCount: itemCount, keepValues: keepValues)
+        }
+    }
+}
+
+extension ItemBased {
+    /// Scores of every item for an ad-hoc history, filled by `score(items, values, out)`.
+    static func scores(history: [Int32], values: [Float]?, itemCount: Int, keepValues: Bool,
+                       _ score: (ArraySlice<Int32>, ArraySlice<Float>?, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+        let row = Histories.Row(history: history, values: values, itemCount: itemCount, keepValues: keepValues)
+        var out = [Float](repeating: 0, count: itemCount)
+        out.withUnsafeMutableBufferPointer { score(row.items[...], row.values?[...], $0.baseAddress!) }
+        return out
+    }
+}

@@ -59,14 +59,14 @@ public final class Popularity: Recommender {
     }
 
     public var modelName: String { "Popularity" }
-    public var userCount: Int { histories.withLock { $0.userCount } }
+    public var userCount: Int { histories.userCount }
     public var itemCount: Int { itemScores.count }
     public var parameters: [Parameter] { [] }
 
     /// `user`'s items (training, or the last fold-in), sorted: pass them as `excluding` to
     /// ``Recommender/recommend(user:count:excluding:)`` to recommend unseen items only.
     public func history(of user: Int) -> ArraySlice<Int32> {
-        histories.withLock { $0.row(user).items }
+        histories.items(of: user)
     }
 
     public func scores(users: [Int32], items: [Int32]) -> [Float] {
@@ -95,9 +95,7 @@ public final class Popularity: Recommender {
     }
 
     public func foldIn(user: Int, history: [Int32], values: [Float]?) throws {
-        try histories.withLock { (h: inout ItemBased.Histories) throws(ModelError) in
-            try h.foldIn(user: user, history: history, values: values, itemCount: itemScores.count, keepValues: false)
-        }
+        try histories.foldIn(user: user, history: history, values: values, itemCount: itemScores.count, keepValues: false)
     }
 
     /// The most popular items other than `item` (popularity has no notion of similarity).

@@ -25,27 +25,16 @@ public enum TopK {
         _ scores: UnsafePointer<Float>, count: Int, k: Int, excluding excluded: ArraySlice<Int32> = []
     ) -> [Entry] {
         guard k > 0 && count > 0 else { return [] }
-        var heap: [Entry] = []   // min-heap by `above` reversed: heap[0] is the worst kept
-        heap.reserveCapacity(Swift.min(k, count))
+        var heap = Heap(k: Swift.min(k, count))
         var next = excluded.startIndex
         for i in 0..<count {
             if next < excluded.endIndex {
                 while next < excluded.endIndex && Int(excluded[next]) < i { next += 1 }
                 if next < excluded.endIndex && Int(excluded[next]) == i { continue }
             }
-            let s = scores[i]
-            if s.isNaN { continue }
-            let e = Entry(index: Int32(i), score: s)
-            if heap.count < k {
-                heap.append(e)
-                siftUp(&heap, heap.count - 1)
-            } else if above(e, heap[0]) {
-                heap[0] = e
-                siftDown(&heap, 0)
-            }
+            heap.insert(Int32(i), scores[i])
         }
-        heap.sort(by: above)
-        return heap
+        return heap.sorted()
     }
 
     /// The `k` best among the given candidate items and their scores, best first.
@@ -55,31 +44,56 @@ public enum TopK {
         return Array(entries.sorted(by: above).prefix(k))
     }
 
-    // The heap keeps the *worst* kept entry at the root.
-    @inline(__always)
-    static func worse(_ a: Entry, _ b: Entry) -> Bool { above(b, a) }
+    /// A bounded heap of the `k` best entries seen so far, worst at the root, so a candidate is
+    /// rejected with one comparison against ``threshold``. Same order as ``select``: higher score,
+    /// then lower index; NaN scores are never kept.
+    public struct Heap: Sendable {
+        @usableFromInline var entries: [Entry] = []
+        public let k: Int
 
-    static func siftUp(_ h: inout [Entry], _ start: Int) {
-        var i = start
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard worse(h[i], h[parent]) else { return }
-            h.swapAt(i, parent)
-            i = parent
+        public init(k: Int) {
+            self.k = k
+            entries.reserveCapacity(Swift.max(0, k))
         }
-    }
 
-    static func siftDown(_ h: inout [Entry], _ start: Int) {
-        var i = start
-        let n = h.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && worse(h[l], h[m]) { m = l }
-            if r < n && worse(h[r], h[m]) { m = r }
-            if m == i { return }
-            h.swapAt(i, m)
-            i = m
+        /// The score a candidate must beat once the heap is full (−∞ before).
+        @inlinable public var threshold: Float { entries.count < k ? -.infinity : entries[0].score }
+        @inlinable public var isFull: Bool { entries.count >= k }
+
+        @inlinable @inline(__always)
+        static func worse(_ a: Entry, _ b: Entry) -> Bool { a.score != b.score ? a.score < b.score : a.index > b.index }
+
+        /// Offers `(id, score)`.
+        @inlinable
+        public mutating func insert(_ id: Int32, _ score: Float) {
+            guard k > 0, !score.isNaN else { return }
+            let e = Entry(index: id, score: score)
+            if entries.count < k {
+                entries.append(e)
+                var i = entries.count - 1
+                while i > 0 {
+                    let p = (i - 1) / 2
+                    guard Self.worse(entries[i], entries[p]) else { break }
+                    entries.swapAt(i, p)
+                    i = p
+                }
+            } else if Self.worse(entries[0], e) {
+                entries[0] = e
+                var i = 0
+                let n = entries.count
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < n && Self.worse(entries[l], entries[m]) { m = l }
+                    if r < n && Self.worse(entries[r], entries[m]) { m = r }
+                    if m == i { break }
+                    entries.swapAt(i, m)
+                    i = m
+                }
+            }
         }
+
+        /// The kept entries, best first.
+        public func sorted() -> [Entry] { entries.sorted(by: TopK.above) }
     }
 }

@@ -5,14 +5,26 @@ import CIntrinsics
 public enum VectorKernels {
     public typealias V = SIMD16<Float>
 
-    @inline(__always) @usableFromInline
-    static func load(_ p: UnsafePointer<Float>) -> V {
+    /// 16 floats from `p` (no alignment needed).
+    @inlinable @inline(__always)
+    public static func load(_ p: UnsafePointer<Float>) -> V {
         UnsafeRawPointer(p).loadUnaligned(as: V.self)
     }
 
-    @inline(__always) @usableFromInline
-    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+    /// Writes 16 floats to `p` (no alignment needed).
+    @inlinable @inline(__always)
+    public static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+
+    /// The sum of the 16 lanes by halving (three vector adds and one scalar add). `V.sum()` adds
+    /// lane by lane in order: fifteen dependent scalar additions.
+    @inlinable @inline(__always)
+    public static func horizontalSum(_ v: V) -> Float {
+        let h = v.lowHalf + v.highHalf
+        let q = h.lowHalf + h.highHalf
+        let p = q.lowHalf + q.highHalf
+        return p[0] + p[1]
     }
 
     /// `out[i] = op(a[i])` with a SIMD body and a scalar tail. `out` may equal `a`.
@@ -86,13 +98,13 @@ public enum VectorKernels {
             i += 64
         }
         while i + 16 <= n { a0 += load(x + i); i += 16 }
-        var s = ((a0 + a1) + (a2 + a3)).sum()
+        var s = horizontalSum((a0 + a1) + (a2 + a3))
         while i < n { s += x[i]; i += 1 }
         return s
     }
 
     /// The dot product of `n` elements.
-    @inlinable
+    @inlinable @inline(__always)
     public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
         var a0 = V(), a1 = V(), a2 = V(), a3 = V()
         var i = 0
@@ -104,7 +116,7 @@ public enum VectorKernels {
             i += 64
         }
         while i + 16 <= n { a0 += load(x + i) * load(y + i); i += 16 }
-        var s = ((a0 + a1) + (a2 + a3)).sum()
+        var s = horizontalSum((a0 + a1) + (a2 + a3))
         while i < n { s += x[i] * y[i]; i += 1 }
         return s
     }
