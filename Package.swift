@@ -25,11 +25,15 @@ let package = Package(
         .library(name: "StarlingIndex", targets: ["StarlingIndex"]),
         .library(name: "StarlingStream", targets: ["StarlingStream"]),
         .library(name: "StarlingServe", targets: ["StarlingServe"]),
+        .library(name: "StarlingHTTP", targets: ["StarlingHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -52,11 +56,28 @@ let package = Package(
         .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingModels"], swiftSettings: cpuFlags),
         .target(name: "StarlingIndex", dependencies: ["StarlingTensor", "CIntrinsics"], swiftSettings: cpuFlags),
         .target(name: "StarlingStream", dependencies: ["StarlingData"], swiftSettings: cpuFlags),
-        .target(name: "StarlingServe", dependencies: ["StarlingModels", "StarlingTensor", "StarlingIndex", "StarlingStream"], swiftSettings: cpuFlags),
+        .target(
+            name: "StarlingServe",
+            dependencies: [
+                "StarlingModels", "StarlingTensor", "StarlingIndex", "StarlingStream", "StarlingData",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: cpuFlags
+        ),
+        .target(
+            name: "StarlingHTTP",
+            dependencies: [
+                "StarlingServe", "StarlingStream", "StarlingData",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .target(name: "StarlingLoopbackClient"),
         .executableTarget(
             name: "starling",
             dependencies: [
                 "StarlingTensor", "StarlingData", "StarlingModels", "StarlingEval", "StarlingIndex", "StarlingStream",
+                "StarlingServe", "StarlingHTTP", "StarlingLoopbackClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags
@@ -68,7 +89,8 @@ let package = Package(
         ),
         .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval"]),
         .testTarget(name: "StarlingEvalTests", dependencies: ["StarlingEval"]),
-        .testTarget(name: "StarlingServeTests", dependencies: ["StarlingServe", "StarlingModels", "StarlingData"]),
+        .testTarget(name: "StarlingServeTests", dependencies: ["StarlingServe", "StarlingModels", "StarlingData", "StarlingStream"]),
+        .testTarget(name: "StarlingHTTPTests", dependencies: ["StarlingHTTP", "StarlingServe", "StarlingLoopbackClient", "StarlingModels", "StarlingData"]),
         .testTarget(name: "StarlingStreamTests", dependencies: ["StarlingStream", "StarlingData"]),
         .testTarget(name: "StarlingIndexTests", dependencies: ["StarlingIndex", "StarlingModels", "StarlingData"]),
     ],

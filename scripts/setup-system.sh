@@ -3,6 +3,7 @@
 set -euo pipefail
 need=()
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need+=(libopenblas-dev)
+dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)   # GRDB (the service catalogue)
 if [ "${1:-}" = "--python" ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)
   python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)

@@ -96,8 +96,17 @@ public final class ModelRegistry: Sendable {
     /// The active version and the earlier active versions, most recent last.
     public var activeVersion: Int? { state.withLock { $0.active } }
 
-    /// Copies a checkpoint into the registry as a new version (not active yet); returns its number.
-    public func publish(checkpoint: URL, metadata: [String: String] = [:]) throws -> Int {
+    /// The file `name` published with `version` (see `attachments` of ``publish(checkpoint:metadata:attachments:)``).
+    public func attachment(_ name: String, version: Int) -> URL {
+        Self.folder(root, version).appendingPathComponent(name)
+    }
+
+    /// The checkpoint file of `version`.
+    public func checkpointURL(version: Int) -> URL { Self.checkpoint(root, version) }
+
+    /// Copies a checkpoint (and `attachments`, files by name, such as the model's item ids) into the
+    /// registry as a new version (not active yet); returns its number.
+    public func publish(checkpoint: URL, metadata: [String: String] = [:], attachments: [String: Data] = [:]) throws -> Int {
         try writeLock.withLock { _ in
             let kind = try SafeTensorsFile(contentsOf: checkpoint).metadata("model", path: checkpoint.path)
             let existing = try versions()
@@ -105,6 +114,12 @@ public final class ModelRegistry: Sendable {
             let folder = Self.folder(root, v)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try Self.atomicWrite(try Data(contentsOf: checkpoint), to: Self.checkpoint(root, v))
+            for (name, data) in attachments {
+                guard !name.contains("/"), name != "info.json", name != "model.safetensors" else {
+                    throw RegistryError.badRegistry(path: folder.path, reason: "attachment name '\(name)' is not allowed")
+                }
+                try Self.atomicWrite(data, to: folder.appendingPathComponent(name))
+            }
             let info = ModelVersionInfo(version: v, model: kind, published: Date().timeIntervalSince1970, metadata: metadata)
             // info.json last: a version without it was never published.
             try Self.atomicWrite(try JSONEncoder().encode(info), to: folder.appendingPathComponent("info.json"))

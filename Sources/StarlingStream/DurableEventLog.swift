@@ -34,7 +34,8 @@ public enum EventLogError: Error, CustomStringConvertible, Equatable {
 /// already in the log is acknowledged without being stored again.
 public final class DurableEventLog: @unchecked Sendable {
     public let path: String
-    private let fd: Int32
+    /// Replaced only by ``removeEvents(where:)``, while it holds the write turn.
+    private var fd: Int32
     private let condition = NSCondition()
     // Guarded by `condition`:
     private var queued = Data()
@@ -109,16 +110,7 @@ public final class DurableEventLog: @unchecked Sendable {
         var added = 0
         for e in events {
             if let id = e.eventId, !seenIds.insert(id).inserted { continue }
-            var body = Data()
-            e.encoded(into: &body)
-            var header = Data(count: 8)
-            let crc = body.withUnsafeBytes { CRC32C.checksum($0) }
-            header.withUnsafeMutableBytes { h in
-                h.storeBytes(of: UInt32(body.count).littleEndian, toByteOffset: 0, as: UInt32.self)
-                h.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
-            }
-            queued.append(header)
-            queued.append(body)
+            Self.appendRecord(e, to: &queued)
             added += 1
         }
         count += added
@@ -183,6 +175,86 @@ public final class DurableEventLog: @unchecked Sendable {
         #else
         fsync(fd)
         #endif
+    }
+
+    /// Rewrites the log without the events matching `isRemoved` (a deleted user's events, for
+    /// privacy); returns how many were removed. The new file is written beside the old one, synced
+    /// and renamed over it, so a crash leaves one or the other. Appends wait while it runs.
+    @discardableResult
+    public func removeEvents(where isRemoved: (LoggedEvent) -> Bool) throws -> Int {
+        condition.lock()
+        while writing || !queued.isEmpty { condition.wait() }
+        guard !failed else { condition.unlock(); throw EventLogError.closedAfterFailure(path: path) }
+        writing = true  // holds the write turn: appenders queue and wait
+        let size = fileSize
+        condition.unlock()
+        var removed = 0, kept = 0, ids: Set<String> = []
+        var result: Result<Int, EventLogError>
+        do {
+            let old = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(size)
+            var fresh = Data()
+            _ = Self.scan(Data(old)) { event in
+                if isRemoved(event) { removed += 1; return }
+                kept += 1
+                if let id = event.eventId { ids.insert(id) }
+                Self.appendRecord(event, to: &fresh)
+            }
+            result = .success(fresh.count)
+            if removed > 0 {
+                let tmp = path + ".rewrite"
+                let newFd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+                if newFd < 0 {
+                    result = .failure(.io(path: tmp, operation: "open", errno: errno))
+                } else {
+                    let oldFd = fd
+                    fd = newFd
+                    if let error = write(fresh) {
+                        fd = oldFd
+                        close(newFd)
+                        result = .failure(error)
+                    } else if rename(tmp, path) != 0 {
+                        fd = oldFd
+                        close(newFd)
+                        result = .failure(.io(path: path, operation: "rename", errno: errno))
+                    } else {
+                        close(oldFd)
+                        Self.syncDirectory(of: path)
+                    }
+                }
+            }
+        } catch {
+            result = .failure(.io(path: path, operation: "read", errno: EIO))
+        }
+        condition.lock()
+        writing = false
+        if case let .success(newSize) = result, removed > 0 {
+            fileSize = newSize
+            count = kept
+            seenIds = ids
+        }
+        condition.broadcast()
+        condition.unlock()
+        if case let .failure(error) = result { throw error }
+        return removed
+    }
+
+    private static func syncDirectory(of path: String) {
+        let dir = open(URL(fileURLWithPath: path).deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC)
+        if dir >= 0 { _ = fsync(dir); close(dir) }
+    }
+
+    /// Appends `event`'s record (header and body) to `data`.
+    static func appendRecord(_ event: LoggedEvent, to data: inout Data) {
+        var body = Data()
+        event.encoded(into: &body)
+        var header = Data(count: 8)
+        let crc = body.withUnsafeBytes { CRC32C.checksum($0) }
+        header.withUnsafeMutableBytes { h in
+            h.storeBytes(of: UInt32(body.count).littleEndian, toByteOffset: 0, as: UInt32.self)
+            h.storeBytes(of: crc.littleEndian, toByteOffset: 4, as: UInt32.self)
+        }
+        data.append(header)
+        data.append(body)
     }
 
     /// Every stored event, in append order.

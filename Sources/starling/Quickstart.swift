@@ -1,32 +1,97 @@
 import ArgumentParser
 import Foundation
+import StarlingData
 import StarlingEval
 import StarlingModels
+import StarlingServe
+import StarlingTensor
 
-struct Quickstart: ParsableCommand {
+struct Quickstart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train NeuMF briefly on MovieLens-1M (NCF split), evaluate it and print the metrics.")
+        abstract: "Load MovieLens-1M (titles, genres), train and evaluate iALS, load it into the service and serve it.",
+        discussion: """
+        Data comes from --data, $STARLING_DATA or ../shared/datasets, else the official download; with neither, \
+        simulated data. The service's files go to --directory (default runs/quickstart), which is recreated.
+        """)
 
     @OptionGroup var dataset: DatasetOptions
-    @Option(help: "Training epochs.") var epochs = 3
-    @Option(help: "Where the checkpoint goes.") var output = "runs/quickstart-neumf.safetensors"
+    @OptionGroup var service: ServiceOptions
+    @Option(help: "iALS factors.") var factors = 64
+    @Option(help: "iALS sweeps.") var iterations = 10
+    @Option(help: "iALS confidence weight (confidence = 1 + alpha).") var alpha: Float = 5
+    @Option(help: "iALS L2 regularisation.") var regularization: Float = 50
+    @Flag(help: "Stop after training and evaluating (do not serve).") var noServe = false
+    @Option(help: "Serve for this many seconds, then exit (default: until SIGTERM).") var serveSeconds: Double?
 
-    func run() throws {
-        let split = try dataset.ncfSplit()
-        Console.status("Starling quickstart: NeuMF (32 factors, 3 MLP layers) on \(split.name), \(split.train.count) training pairs")
-        var training = PointwiseTrainingConfiguration()
-        training.epochs = epochs
-        let evaluator = SampledRankingEvaluator(split: split)
-        var session = NeuMFTrainingSession(split: split, evaluator: evaluator, evalEvery: 1)
-        let result = try session.train(NeuMF.Configuration(userCount: split.train.userCount, itemCount: split.train.itemCount),
-                                       training, label: "NeuMF")
-        var file = try result.model.checkpoint()
-        file.metadata["dataset"] = split.name
-        try file.write(to: URL(fileURLWithPath: output))
-        try TrainingArtifacts.write(history: [("NeuMF", result.history)], beside: output, protocol: evaluator.evaluationProtocol)
-        let report = evaluator.evaluate(result.model, details: ["checkpoint": output])
-        print(try report.json())
+    func run() async throws {
+        let data = await loadData()
+        Console.status("dataset \(data.name): \(data.userCount) users, \(data.itemCount) items, \(data.eventCount) events")
+        let ials = IALS.Configuration(factors: factors, regularization: regularization, alpha: alpha, iterations: iterations)
+
+        // Offline: a held-out evaluation before anything is served.
+        let split = DatasetSplit.random(data, trainFraction: 0.8, seed: 42)
+        let train = split.train.interactionMatrix(), test = split.test.interactionMatrix()
+        Console.status("[iALS] offline evaluation: training on 80% of each user's events (\(train.count) pairs)")
+        let model = try IALS.fit(train, configuration: ials) { Self.progress($0) }
+        let evaluator = FullRankingEvaluator(train: train, test: test, ks: [10, 20], datasetName: data.name,
+                                             splitDescription: split.protocolDescription)
+        let report = evaluator.evaluate(model, details: ["factors": "\(factors)", "alpha": "\(alpha)", "regularization": "\(regularization)"])
         print(report.summary)
-        Console.status("checkpoint: \(output)  (evaluate again with: starling evaluate --checkpoint \(output) --json)")
+
+        // Online: the service, on all the data.
+        let directory = URL(fileURLWithPath: service.directory == "runs/service" ? "runs/quickstart" : service.directory)
+        try? FileManager.default.removeItem(at: directory)
+        var options = service
+        options.directory = directory.path
+        let started = Date()
+        let system = try options.openService()
+        try system.importItems(data.items.ids.enumerated().map { k, id in
+            let m = data.itemMetadata[k]
+            return CatalogueItem(id: id, title: m.title, categories: m.categories, tags: m.tags, attributes: m.attributes)
+        })
+        var stored = 0, start = 0
+        let base = Int64(1_700_000_000_000)
+        let log = data.events
+        while start < log.count {
+            let end = min(log.count, start + 100_000)
+            let batch = (start..<end).map { k in
+                EventInput(user: data.users.ids[Int(log.users[k])], item: data.items.ids[Int(log.items[k])], type: log.types[Int(log.typeCodes[k])].rawValue,
+                           value: log.values[k], timestamp: log.timestamps.map { $0[k] * 1000 } ?? base + Int64(k))
+            }
+            stored += try system.ingest(batch)
+            start = end
+        }
+        Console.status("service: \(data.itemCount) items and \(stored) events stored durably in \(directory.path) "
+            + "(\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+        let version = try system.retrain(configuration: ials) { Self.progress($0) }
+        try system.promote(version)
+        Console.status("service: model version \(version) (iALS on all \(stored) events) is active")
+        let user = data.users.ids[0]
+        let sample = try system.recommend(RecommendationQuery(user: user, count: 5))
+        Console.status("recommendations for user \(user): " + sample.items.map { "\($0.title ?? $0.item) [\($0.source.rawValue)]" }.joined(separator: "; "))
+        if noServe { return }
+        try await options.serve(system, seconds: serveSeconds)
+    }
+
+    static func progress(_ event: FitEvent) {
+        if case let .iteration(number, total, _, seconds) = event {
+            Console.status("[iALS] sweep \(number)/\(total)  \(String(format: "%.2f", seconds)) s  ETA \(Console.duration(Double(total - number) * seconds))")
+        }
+    }
+
+    /// MovieLens-1M from the data folder, else the official download, else simulated data.
+    func loadData() async -> Dataset {
+        if let root = try? DataRoot.resolve(explicit: dataset.data), let folder = try? DataRoot.dataset("ml-1m", in: root),
+           let d = try? MovieLens1M.load(directory: folder) {
+            return d.compacted()
+        }
+        Console.status("MovieLens-1M is not in the data folder; trying the official download")
+        do {
+            let folder = try await MovieLensDownloader().fetch(.ml1m)
+            return try MovieLens1M.load(directory: folder).compacted()
+        } catch {
+            Console.status("no MovieLens data and no download (\(error)); running on simulated data instead")
+            return SimulatedShop.dataset()
+        }
     }
 }

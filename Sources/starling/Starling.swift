@@ -1,10 +1,10 @@
 import ArgumentParser
 
 @main
-struct Starling: ParsableCommand {
+struct Starling: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "starling",
         abstract: "Starling: a real-time deep-learning recommendation engine.",
-        subcommands: [Quickstart.self, Train.self, Evaluate.self, Report.self, Plot.self, DebugAppendEvents.self, Bench.self]
+        subcommands: [Quickstart.self, Serve.self, Train.self, Evaluate.self, Report.self, Plot.self, DebugAppendEvents.self, Bench.self]
     )
 }

@@ -1,0 +1,293 @@
+import Foundation
+import StarlingData
+import StarlingModels
+import StarlingStream
+import Synchronization
+
+/// The whole system in one process: the durable event log, the catalogue, the model registry,
+/// the recommendation engine and the A/B experiments, on local disk under one folder.
+///
+/// Layout: `<dir>/events.log`, `<dir>/catalogue.sqlite`, `<dir>/models/`. On start the log is
+/// replayed into the engine (seen sets, recent items, popularity), so a restart serves what the
+/// process served before it stopped.
+public final class RecommendationService: Sendable {
+    /// Options of the service.
+    public struct Configuration: Sendable {
+        public var directory: URL
+        /// Model versions kept besides the active ones.
+        public var keepVersions: Int
+        /// Half-life of item popularity, in seconds of event time.
+        public var popularityHalfLife: Double
+        /// Accept events for items not in the catalogue (adding them, uncatalogued).
+        public var autoCreateItems: Bool
+
+        public init(directory: URL, keepVersions: Int = 5, popularityHalfLife: Double = 86_400, autoCreateItems: Bool = false) {
+            self.directory = directory
+            self.keepVersions = keepVersions
+            self.popularityHalfLife = popularityHalfLife
+            self.autoCreateItems = autoCreateItems
+        }
+    }
+
+    /// What a recommendation call returns: the items, and which model and experiment arm served them.
+    public struct RecommendResult: Sendable {
+        public var items: [Recommendation]
+        public var modelVersion: Int?
+        public var experiment: String?
+        public var arm: String?
+    }
+
+    public let configuration: Configuration
+    public let log: DurableEventLog
+    public let catalogue: Catalogue
+    public let registry: ModelRegistry
+    public let engine: RecommendationEngine
+    public let experiments: ExperimentBook
+    private let active = Mutex<ServingModel?>(nil)
+    private let armModels = Mutex<[Int: ServingModel]>([:])
+    private let modelLock = Mutex<Void>(())
+
+    /// Opens (creating) the service's files under `configuration.directory` and replays the log.
+    public init(configuration: Configuration) throws {
+        self.configuration = configuration
+        let dir = configuration.directory
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        log = try DurableEventLog(url: dir.appendingPathComponent("events.log"))
+        catalogue = try Catalogue(url: dir.appendingPathComponent("catalogue.sqlite"))
+        registry = try ModelRegistry(root: dir.appendingPathComponent("models", isDirectory: true), keep: configuration.keepVersions)
+        engine = RecommendationEngine(popularityHalfLife: configuration.popularityHalfLife)
+        experiments = ExperimentBook(experiments: try catalogue.experiments())
+        engine.apply(items: try catalogue.allItems())
+        let events = try log.events()
+        var start = 0
+        while start < events.count {
+            let end = min(events.count, start + 65_536)
+            engine.record(Array(events[start..<end]))
+            start = end
+        }
+        if let (version, model) = registry.current {
+            active.withLock { $0 = nil }
+            let serving = try ServingModel(version: version, model: model, itemIds: try itemIds(version: version))
+            _ = engine.mapping(for: serving)
+            active.withLock { $0 = serving }
+        }
+    }
+
+    /// Milliseconds since 1970.
+    public static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// The active serving model.
+    public var activeModel: ServingModel? { active.withLock { $0 } }
+
+    /// Ready to serve personalised recommendations: a model is active.
+    public var isReady: Bool { activeModel != nil }
+
+    // MARK: items and users
+
+    public func createItem(_ item: CatalogueItem) throws -> CatalogueItem {
+        guard !item.id.isEmpty, item.id.utf8.count <= EventInput.maxIdBytes else {
+            throw ServiceError.badRequest("field 'id' must be 1–\(EventInput.maxIdBytes) bytes")
+        }
+        var item = item
+        let now = Self.nowMs()
+        item.created = now
+        item.updated = now
+        try catalogue.insertItem(item)
+        engine.apply(items: [item])
+        return item
+    }
+
+    /// Adds or replaces many items at once (bulk import); their times are set to now.
+    public func importItems(_ items: [CatalogueItem]) throws {
+        let now = Self.nowMs()
+        let stamped = items.map { var i = $0; i.created = now; i.updated = now; return i }
+        try catalogue.upsertItems(stamped)
+        engine.apply(items: stamped)
+    }
+
+    public func updateItem(_ id: String, _ patch: CatalogueItemPatch) throws -> CatalogueItem {
+        let item = try catalogue.updateItem(id, patch, now: Self.nowMs())
+        engine.apply(items: [item])
+        return item
+    }
+
+    public func deleteItem(_ id: String) throws {
+        guard try catalogue.deleteItem(id) else { throw ServiceError.notFound("item '\(id)' does not exist") }
+        engine.removeItem(id)
+    }
+
+    public func createUser(_ user: CatalogueUser) throws -> CatalogueUser {
+        guard !user.id.isEmpty, user.id.utf8.count <= EventInput.maxIdBytes else {
+            throw ServiceError.badRequest("field 'id' must be 1–\(EventInput.maxIdBytes) bytes")
+        }
+        var user = user
+        let now = Self.nowMs()
+        user.created = now
+        user.updated = now
+        try catalogue.insertUser(user)
+        return user
+    }
+
+    /// Deletes user `id` and every event of theirs (the log is rewritten without them); returns
+    /// the number of events removed. Not found if the user has neither a record nor events.
+    @discardableResult
+    public func deleteUser(_ id: String) throws -> Int {
+        let hadRecord = try catalogue.deleteUser(id)
+        let hadEvents = engine.historyCount(of: id) != nil
+        guard hadRecord || hadEvents else { throw ServiceError.notFound("user '\(id)' does not exist") }
+        let removed = hadEvents ? try log.removeEvents { $0.user == id } : 0
+        engine.removeUser(id)
+        return removed
+    }
+
+    // MARK: events
+
+    /// Validates `inputs`, appends them durably (returns only once they are on disk) and applies
+    /// them to the engine; returns how many were new (re-sent event ids are not stored twice).
+    /// Blocks on the disk sync: call it off the request threads.
+    public func ingest(_ inputs: [EventInput]) throws -> Int {
+        guard !inputs.isEmpty else { throw ServiceError.badRequest("no events: send an event object or a non-empty array") }
+        let now = Self.nowMs()
+        var events: [LoggedEvent] = []
+        events.reserveCapacity(inputs.count)
+        for (k, input) in inputs.enumerated() {
+            let e = try input.logged(index: k, now: now)
+            if !configuration.autoCreateItems && !engine.knowsItem(e.item) {
+                throw ServiceError.notFound("event \(k): item '\(e.item)' does not exist; create it with POST /items first")
+            }
+            events.append(e)
+        }
+        let stored = try log.append(events)
+        engine.record(events)
+        for e in events where e.type == .click || e.type == .purchase {
+            experiments.recordOutcome(user: e.user, item: e.item, isPurchase: e.type == .purchase)
+        }
+        return stored
+    }
+
+    // MARK: requests
+
+    /// Recommendations for `query`, from the experiment arm of the user if an experiment runs,
+    /// else from the active model (popularity only while no model is active).
+    public func recommend(_ query: RecommendationQuery) throws -> RecommendResult {
+        if let user = query.user, let experiment = experiments.running {
+            let arm = experiment.armIndex(for: user)
+            let serving = try servingModel(version: experiment.arms[arm].version)
+            let items = try engine.recommend(query, serving: serving)
+            experiments.recordImpressions(experiment: experiment.id, arm: arm, user: user, items: items.map(\.item))
+            return RecommendResult(items: items, modelVersion: serving.version, experiment: experiment.id, arm: experiment.arms[arm].name)
+        }
+        let serving = activeModel
+        return RecommendResult(items: try engine.recommend(query, serving: serving), modelVersion: serving?.version)
+    }
+
+    public func similar(to item: String, count: Int, category: String? = nil) throws -> [Recommendation] {
+        try engine.similar(to: item, count: count, category: category, serving: activeModel)
+    }
+
+    public func rank(user: String?, items: [String], sessionItems: [String] = []) throws -> [Recommendation] {
+        try engine.rank(user: user, candidates: items, sessionItems: sessionItems, serving: activeModel)
+    }
+
+    // MARK: models
+
+    /// The model's item ids published with `version`.
+    private func itemIds(version: Int) throws -> IdVocabulary {
+        let url = registry.attachment("items.json", version: version)
+        do { return try IdVocabulary.load(from: url) } catch {
+            throw ServiceError.unavailable("model version \(version) has no readable item list (\(url.path)): \(error)")
+        }
+    }
+
+    /// The serving model of `version` (the active one, or loaded once for an experiment arm).
+    func servingModel(version: Int) throws -> ServingModel {
+        if let a = activeModel, a.version == version { return a }
+        if let m = armModels.withLock({ $0[version] }) { return m }
+        let url = registry.checkpointURL(version: version)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw ServiceError.notFound("model version \(version) does not exist") }
+        let serving = try ServingModel(version: version, model: try ModelLoader.load(from: url).model, itemIds: try itemIds(version: version))
+        armModels.withLock { $0[version] = serving }
+        return serving
+    }
+
+    /// Publishes a checkpoint with the external ids of its items (one per model item, in order).
+    public func publish(checkpoint: URL, itemIds: IdVocabulary, metadata: [String: String]) throws -> Int {
+        let (model, _) = try ModelLoader.load(from: checkpoint)
+        guard model.itemCount == itemIds.count else {
+            throw ServiceError.badRequest("the checkpoint has \(model.itemCount) items but the item list \(itemIds.count) ids")
+        }
+        return try registry.publish(checkpoint: checkpoint, metadata: metadata,
+                                    attachments: ["items.json": try JSONEncoder().encode(itemIds)])
+    }
+
+    /// Trains iALS on every event in the log and publishes it (not promoted); returns the version.
+    public func retrain(configuration ials: IALS.Configuration = IALS.Configuration(factors: 64, regularization: 0.05, alpha: 5, iterations: 10),
+                        progress: (FitEvent) -> Void = { _ in }) throws -> Int {
+        let data = try log.dataset(name: "event-log")
+        guard data.eventCount > 0 else { throw ServiceError.conflict("the event log is empty: post events before training") }
+        let matrix = data.interactionMatrix(value: .one)
+        let model = try IALS.fit(matrix, configuration: ials, events: progress)
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("starling-retrain-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        try model.save(to: tmp)
+        let times = data.events.timestamps ?? []
+        var metadata = ["trained_on": "event-log", "events": "\(data.eventCount)", "users": "\(data.userCount)", "items": "\(data.itemCount)",
+                        "factors": "\(ials.factors)", "alpha": "\(ials.alpha)", "regularization": "\(ials.regularization)"]
+        if let first = times.min(), let last = times.max() { metadata["data_from"] = "\(first)"; metadata["data_to"] = "\(last)" }
+        return try publish(checkpoint: tmp, itemIds: data.items, metadata: metadata)
+    }
+
+    /// Loads, warms and activates `version`; requests in flight finish on the previous model.
+    public func promote(_ version: Int) throws {
+        try modelLock.withLock { _ in
+            let ids = try itemIds(version: version)
+            try registry.promote(version)
+            guard let (v, model) = registry.current, v == version else { throw ServiceError.unavailable("promotion of \(version) did not take") }
+            try install(ServingModel(version: v, model: model, itemIds: ids))
+        }
+    }
+
+    /// Re-activates the previously active version; returns it.
+    @discardableResult
+    public func rollBack() throws -> Int {
+        try modelLock.withLock { _ in
+            let v = try registry.rollBack()
+            guard let (current, model) = registry.current, current == v else { throw ServiceError.unavailable("rollback to \(v) did not take") }
+            try install(ServingModel(version: v, model: model, itemIds: try itemIds(version: v)))
+            return v
+        }
+    }
+
+    private func install(_ serving: ServingModel) throws {
+        _ = engine.mapping(for: serving)  // warm: the first request must not pay for it
+        _ = try engine.recommend(RecommendationQuery(user: nil, count: 1), serving: serving)
+        active.withLock { $0 = serving }
+        armModels.withLock { $0[serving.version] = nil }
+    }
+
+    // MARK: experiments
+
+    /// Starts an A/B experiment after checking that every arm's model version exists.
+    public func startExperiment(_ experiment: Experiment) throws -> Experiment {
+        var e = experiment
+        e.created = Self.nowMs()
+        e.status = .running
+        e.stopped = nil
+        e.arms = e.arms.map { Experiment.Arm(name: $0.name, version: $0.version, share: $0.share) }
+        try e.validate()
+        for arm in e.arms { _ = try servingModel(version: arm.version) }
+        try experiments.start(e)
+        try experiments.flush(to: catalogue)
+        return e
+    }
+
+    public func stopExperiment(_ id: String) throws -> Experiment {
+        let e = try experiments.stop(id, at: Self.nowMs())
+        try experiments.flush(to: catalogue)
+        armModels.withLock { $0 = [:] }
+        return e
+    }
+
+    /// Writes experiment counters to the catalogue.
+    public func flush() throws { try experiments.flush(to: catalogue) }
+}
