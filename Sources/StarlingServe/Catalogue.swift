@@ -70,11 +70,17 @@ public final class Catalogue: Sendable {
 
     /// Items with ids after `cursor`, in id order, at most `limit`.
     public func items(after cursor: String?, limit: Int) throws -> CataloguePage<CatalogueItem> {
+        try page("items", after: cursor, limit: limit, decode: Self.decodeItem, id: \.id)
+    }
+
+    /// One page of `table` by id, with the cursor of the next page.
+    private func page<T>(_ table: String, after cursor: String?, limit: Int, decode: (Row) throws -> T,
+                         id: (T) -> String) throws -> CataloguePage<T> {
         let rows = try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM items WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor ?? "", limit])
+            try Row.fetchAll(db, sql: "SELECT * FROM \(table) WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor ?? "", limit])
         }
-        let items = try rows.map(Self.decodeItem)
-        return CataloguePage(items: items, nextCursor: items.count == limit ? items.last?.id : nil)
+        let page = try rows.map(decode)
+        return CataloguePage(items: page, nextCursor: page.count == limit ? page.last.map(id) : nil)
     }
 
     /// Every item (the engine's start-up load).
@@ -132,11 +138,7 @@ public final class Catalogue: Sendable {
 
     /// Users with ids after `cursor`, in id order, at most `limit`.
     public func users(after cursor: String?, limit: Int) throws -> CataloguePage<CatalogueUser> {
-        let rows = try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor ?? "", limit])
-        }
-        let users = try rows.map(Self.decodeUser)
-        return CataloguePage(items: users, nextCursor: users.count == limit ? users.last?.id : nil)
+        try page("users", after: cursor, limit: limit, decode: Self.decodeUser, id: \.id)
     }
 
     private static func user(_ db: Database, _ id: String) throws -> CatalogueUser? {

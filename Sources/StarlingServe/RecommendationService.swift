@@ -66,7 +66,6 @@ public final class RecommendationService: Sendable {
             start = end
         }
         if let (version, model) = registry.current {
-            active.withLock { $0 = nil }
             let serving = try ServingModel(version: version, model: model, itemIds: try itemIds(version: version))
             _ = engine.mapping(for: serving)
             active.withLock { $0 = serving }
@@ -84,14 +83,18 @@ public final class RecommendationService: Sendable {
 
     // MARK: items and users
 
-    public func createItem(_ item: CatalogueItem) throws -> CatalogueItem {
-        guard !item.id.isEmpty, item.id.utf8.count <= EventInput.maxIdBytes else {
+    /// Checks a new record's id: 1 to ``EventInput/maxIdBytes`` bytes.
+    private static func validateNewId(_ id: String) throws {
+        guard !id.isEmpty, id.utf8.count <= EventInput.maxIdBytes else {
             throw ServiceError.badRequest("field 'id' must be 1–\(EventInput.maxIdBytes) bytes")
         }
+    }
+
+    public func createItem(_ item: CatalogueItem) throws -> CatalogueItem {
+        try Self.validateNewId(item.id)
         var item = item
         let now = Self.nowMs()
-        item.created = now
-        item.updated = now
+        (item.created, item.updated) = (now, now)
         try catalogue.insertItem(item)
         engine.apply(items: [item])
         return item
@@ -117,13 +120,10 @@ public final class RecommendationService: Sendable {
     }
 
     public func createUser(_ user: CatalogueUser) throws -> CatalogueUser {
-        guard !user.id.isEmpty, user.id.utf8.count <= EventInput.maxIdBytes else {
-            throw ServiceError.badRequest("field 'id' must be 1–\(EventInput.maxIdBytes) bytes")
-        }
+        try Self.validateNewId(user.id)
         var user = user
         let now = Self.nowMs()
-        user.created = now
-        user.updated = now
+        (user.created, user.updated) = (now, now)
         try catalogue.insertUser(user)
         return user
     }
