@@ -3,30 +3,10 @@ import Hummingbird
 import StarlingServe
 
 extension APIServer {
-    struct RecommendResponse: Encodable {
-        var user: String?
-        var items: [Recommendation]
-        var modelVersion: Int?
-        var experiment: String?
-        var arm: String?
-    }
-
-    struct SimilarResponse: Encodable {
-        var item: String
-        var items: [Recommendation]
-        var modelVersion: Int?
-    }
-
     struct RankRequest: Decodable {
         var user: String?
         var items: [String]
         var session: [String]?
-    }
-
-    struct RankResponse: Encodable {
-        var user: String?
-        var items: [Recommendation]
-        var modelVersion: Int?
     }
 
     /// A comma-separated list query parameter.
@@ -52,24 +32,24 @@ extension APIServer {
         on(router, .get, "/recommend/:user") { request, context -> Response in
             let user = try context.parameters.require("user")
             let result = try service.recommend(try Self.query(request, user: user))
-            return try JSONCoding.response(RecommendResponse(user: user, items: result.items, modelVersion: result.modelVersion,
-                                                             experiment: result.experiment, arm: result.arm))
+            return JSONCoding.response(RecommendationList(user: user, items: result.items, modelVersion: result.modelVersion,
+                                                          experiment: result.experiment, arm: result.arm))
         }
         on(router, .get, "/recommend") { request, _ -> Response in
             let result = try service.recommend(try Self.query(request, user: nil))
-            return try JSONCoding.response(RecommendResponse(user: nil, items: result.items, modelVersion: result.modelVersion))
+            return JSONCoding.response(RecommendationList(items: result.items, modelVersion: result.modelVersion))
         }
         on(router, .get, "/items/:id/similar") { request, context -> Response in
             let id = try context.parameters.require("id")
             let k = try Self.intParameter(request, "k", default: 10)
             let category = request.uri.queryParameters["category"].map(String.init)
             let items = try service.similar(to: id, count: k, category: category)
-            return try JSONCoding.response(SimilarResponse(item: id, items: items, modelVersion: service.activeModel?.version))
+            return JSONCoding.response(RecommendationList(item: id, items: items, modelVersion: service.activeModel?.version))
         }
         on(router, .post, "/rank") { request, _ -> Response in
             let body = try await JSONCoding.decode(RankRequest.self, from: request, limit: limit)
             let items = try service.rank(user: body.user, items: body.items, sessionItems: body.session ?? [])
-            return try JSONCoding.response(RankResponse(user: body.user, items: items, modelVersion: service.activeModel?.version))
+            return JSONCoding.response(RecommendationList(user: body.user, items: items, modelVersion: service.activeModel?.version))
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import StarlingServe
 import Synchronization
 
@@ -68,8 +69,9 @@ public struct APIServer: Sendable {
         return router
     }
 
-    /// Runs the server until the task is cancelled or the process gets SIGTERM/SIGINT;
-    /// `onRunning` receives the bound port. Experiment counters are flushed every 5 s and at the end.
+    /// Runs the server until the task is cancelled or the process gets SIGTERM/SIGINT, then shuts
+    /// down gracefully (requests in flight are answered); `onRunning` receives the bound port.
+    /// Experiment counters are flushed every 5 s and at the end.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let app = Application(
             router: makeRouter(),
@@ -85,7 +87,15 @@ public struct APIServer: Sendable {
             }
         }
         defer { flusher.cancel(); try? service.flush() }
-        try await app.runService()
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // The group runs in a task of its own so that cancelling the caller asks for a graceful
+        // shutdown instead of cancelling the server mid-request.
+        let running = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await running.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
     }
 
     /// The `limit` query parameter (1–1000, default 100) and `cursor`.

@@ -25,6 +25,11 @@ enum JSONCoding {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// A recommendation list, written without JSONEncoder (the hot routes).
+    static func response(_ list: RecommendationList) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: list.json()))
+    }
+
     /// The request body, at most `limit` bytes (413 beyond).
     static func body(_ request: Request, limit: Int) async throws -> Data {
         var request = request

@@ -29,11 +29,14 @@ public final class ServiceMetrics: Sendable {
                                              helpText: "HTTP responses with a 5xx status, by route pattern") }
 
     public init() {
-        eventsIngested = registry.makeCounter(name: "starling_events_ingested_total", help: "Events appended durably to the log")
-        eventsReceived = registry.makeCounter(name: "starling_events_received_total", help: "Events received (including re-sent ids)")
-        modelVersion = registry.makeGauge(name: "starling_model_version", help: "The active model version (0: none)")
-        users = registry.makeGauge(name: "starling_users", help: "Users with activity")
-        items = registry.makeGauge(name: "starling_items", help: "Items known to the engine")
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "starling", metricName: metric, unitName: unit, helpText: help)
+        }
+        eventsIngested = registry.makeCounter(descriptor: name("events_ingested", "total", "Events appended durably to the log"))
+        eventsReceived = registry.makeCounter(descriptor: name("events_received", "total", "Events received (including re-sent ids)"))
+        modelVersion = registry.makeGauge(descriptor: name("model_version", "", "The active model version (0: none)"))
+        users = registry.makeGauge(descriptor: name("users", "", "Users with activity"))
+        items = registry.makeGauge(descriptor: name("items", "", "Items known to the engine"))
     }
 
     /// Records one finished request.

@@ -40,7 +40,10 @@ public final class LoopbackHTTPClient {
     public let host: String
     public let port: Int
     private var fd: Int32 = -1
+    /// Bytes received and not yet consumed from `start` on.
     private var buffer = [UInt8]()
+    private var start = 0
+    private var chunk = [UInt8](repeating: 0, count: 65_536)
 
     /// A client for `host:port`; `host` must be in 127.0.0.0/8.
     public init(host: String = "127.0.0.1", port: Int) throws {
@@ -75,6 +78,7 @@ public final class LoopbackHTTPClient {
         }
         fd = s
         buffer.removeAll(keepingCapacity: true)
+        start = 0
     }
 
     /// Closes the connection (the next request opens a new one).
@@ -82,6 +86,7 @@ public final class LoopbackHTTPClient {
         if fd >= 0 { close(fd) }
         fd = -1
         buffer.removeAll(keepingCapacity: true)
+        start = 0
     }
 
     /// Sends one request and reads the response. A connection the server closed is reopened once.
@@ -126,58 +131,74 @@ public final class LoopbackHTTPClient {
 
     /// Reads more bytes into the buffer; throws when the server closed the connection.
     private func fill() throws {
-        var chunk = [UInt8](repeating: 0, count: 65_536)
+        if start > 0 && (start == buffer.count || start > 1 << 16) {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
         while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, 65_536, 0) }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
             if n > 0 { buffer.append(contentsOf: chunk[0..<n]); return }
             if n < 0 && errno == EINTR { continue }
             throw ClientError.io(n == 0 ? "connection closed by the server" : "recv: \(String(cString: strerror(errno)))")
         }
     }
 
-    private func readLine() throws -> String {
+    /// The next line without its CR LF (bytes from the buffer's read position).
+    private func readLine() throws -> ArraySlice<UInt8> {
+        var scanned = 0  // bytes after `start` known to hold no line feed (`fill` may move `start`)
         while true {
-            if let k = buffer.firstIndex(of: 10) {
-                let line = String(decoding: buffer[0..<k], as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
-                buffer.removeSubrange(0...k)
+            if let k = buffer[(start + scanned)...].firstIndex(of: 10) {
+                var end = k
+                if end > start && buffer[end - 1] == 13 { end -= 1 }
+                let line = buffer[start..<end]
+                start = k + 1
                 return line
             }
+            scanned = buffer.count - start
             try fill()
         }
     }
 
-    private func readBytes(_ n: Int) throws -> [UInt8] {
-        while buffer.count < n { try fill() }
-        let out = Array(buffer[0..<n])
-        buffer.removeSubrange(0..<n)
-        return out
+    private func readBytes(_ n: Int) throws -> ArraySlice<UInt8> {
+        while buffer.count - start < n { try fill() }
+        defer { start += n }
+        return buffer[start..<(start + n)]
+    }
+
+    private static func trimmed(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var s = s
+        while let f = s.first, f == 32 || f == 9 { s = s.dropFirst() }
+        while let l = s.last, l == 32 || l == 9 { s = s.dropLast() }
+        return s
     }
 
     private func readResponse(method: String) throws -> Response {
         let statusLine = try readLine()
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            throw ClientError.malformed("status line '\(statusLine)'")
+        let parts = statusLine.split(separator: 32, maxSplits: 2)
+        guard parts.count >= 2, parts[0].starts(with: Array("HTTP/1.".utf8)), let status = Int(String(decoding: parts[1], as: UTF8.self)) else {
+            throw ClientError.malformed("status line '\(String(decoding: statusLine, as: UTF8.self))'")
         }
         var headers: [String: String] = [:]
         while true {
             let line = try readLine()
             if line.isEmpty { break }
-            guard let colon = line.firstIndex(of: ":") else { throw ClientError.malformed("header '\(line)'") }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard let colon = line.firstIndex(of: 58) else { throw ClientError.malformed("header '\(String(decoding: line, as: UTF8.self))'") }
+            let name = line[line.startIndex..<colon].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+            headers[String(decoding: name, as: UTF8.self)] = String(decoding: Self.trimmed(line[(colon + 1)...]), as: UTF8.self)
         }
         var body = [UInt8]()
         if method == "HEAD" || status == 204 || status == 304 {
         } else if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
             while true {
                 let sizeLine = try readLine()
-                guard let size = Int(sizeLine.split(separator: ";")[0], radix: 16) else { throw ClientError.malformed("chunk size '\(sizeLine)'") }
+                let sizeText = String(decoding: sizeLine.split(separator: 59, omittingEmptySubsequences: false)[0], as: UTF8.self)
+                guard let size = Int(sizeText, radix: 16) else { throw ClientError.malformed("chunk size '\(sizeText)'") }
                 if size == 0 { _ = try readLine(); break }
                 body += try readBytes(size)
                 _ = try readLine()
             }
         } else if let length = headers["content-length"].flatMap({ Int($0) }) {
-            body = try readBytes(length)
+            body = Array(try readBytes(length))
         }
         if headers["connection"]?.lowercased() == "close" { disconnect() }
         return Response(status: status, headers: headers, body: Data(body))

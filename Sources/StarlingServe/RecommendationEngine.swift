@@ -134,25 +134,29 @@ public final class RecommendationEngine: Sendable {
             sessionIds.append(i)
         }
         let userActivity = query.user.flatMap { activity.activity(of: $0) }
-        var excluded = Set(query.exclude.compactMap { table.index(of: $0) })
-        excluded.formUnion(sessionIds)
-        if let userActivity { excluded.formUnion(userActivity.seen) }
+        // Items that may not be returned, and then also those already taken as candidates.
+        let blocked = ItemBitmap(capacity: table.count)
+        for id in query.exclude { if let i = table.index(of: id) { blocked.insert(i) } }
+        blocked.insert(contentsOf: sessionIds)
+        if let userActivity { blocked.insert(contentsOf: userActivity.history) }
         let recentOfUser = (userActivity?.recent ?? []) + sessionIds
 
         let map = serving.map(mapping(for:))
         let scorer = map.flatMap { userScorer(map: $0, user: query.user, activity: userActivity, session: sessionIds) }
         let category = query.category
-        let excludedSet = excluded
-        let eligible: @Sendable (Int32) -> Bool = { i in !excludedSet.contains(i) && table.isEligible(i, category: category) }
+        let eligible: @Sendable (Int32) -> Bool = { i in !blocked.contains(i) && table.isEligible(i, category: category) }
 
+        let want = max(query.count * 3, 30)
         var candidates: [Int32] = []
         var sources: [Int32: CandidateSource] = [:]
+        candidates.reserveCapacity(want * 3)
+        sources.reserveCapacity(want * 3)
         func add(_ i: Int32, _ source: CandidateSource) {
-            guard sources[i] == nil, eligible(i) else { return }
+            guard eligible(i) else { return }
+            blocked.insert(i)
             sources[i] = source
             candidates.append(i)
         }
-        let want = max(query.count * 3, 30)
         if let map, let scorer {
             switch scorer {
             case let .vector(v):
@@ -161,7 +165,8 @@ public final class RecommendationEngine: Sendable {
                     add(map.modelToEngine[Int(e.index)], .ann)
                 }
             case let .full(scores):
-                let best = scores.withUnsafeBufferPointer { TopK.select($0.baseAddress!, count: scores.count, k: min(scores.count, want + excludedSet.count)) }
+                let excludedCount = (userActivity?.history.count ?? 0) + sessionIds.count + query.exclude.count
+                let best = scores.withUnsafeBufferPointer { TopK.select($0.baseAddress!, count: scores.count, k: min(scores.count, want + excludedCount)) }
                 for e in best { add(map.modelToEngine[Int(e.index)], .model) }
             }
             for i in recentOfUser.suffix(3).reversed() {

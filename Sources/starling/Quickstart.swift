@@ -45,22 +45,7 @@ struct Quickstart: AsyncParsableCommand {
         options.directory = directory.path
         let started = Date()
         let system = try options.openService()
-        try system.importItems(data.items.ids.enumerated().map { k, id in
-            let m = data.itemMetadata[k]
-            return CatalogueItem(id: id, title: m.title, categories: m.categories, tags: m.tags, attributes: m.attributes)
-        })
-        var stored = 0, start = 0
-        let base = Int64(1_700_000_000_000)
-        let log = data.events
-        while start < log.count {
-            let end = min(log.count, start + 100_000)
-            let batch = (start..<end).map { k in
-                EventInput(user: data.users.ids[Int(log.users[k])], item: data.items.ids[Int(log.items[k])], type: log.types[Int(log.typeCodes[k])].rawValue,
-                           value: log.values[k], timestamp: log.timestamps.map { $0[k] * 1000 } ?? base + Int64(k))
-            }
-            stored += try system.ingest(batch)
-            start = end
-        }
+        let stored = try ServiceImport.load(data, into: system)
         Console.status("service: \(data.itemCount) items and \(stored) events stored durably in \(directory.path) "
             + "(\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
         let version = try system.retrain(configuration: ials) { Self.progress($0) }
