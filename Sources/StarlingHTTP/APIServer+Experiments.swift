@@ -9,9 +9,28 @@ extension APIServer {
             var version: Int
             var share: Double?
         }
+        struct Guardrail: Decodable {
+            var minImpressions: Int?
+            var alpha: Double?
+            var maxLooks: Int?
+            var promoteWinner: Bool?
+        }
         var id: String
         var name: String?
         var arms: [Arm]
+        /// Automatic stopping; on with its defaults unless `auto_stop` is false.
+        var guardrail: Guardrail?
+        var autoStop: Bool?
+
+        var resolvedGuardrail: Experiment.Guardrail? {
+            guard autoStop ?? true else { return nil }
+            var g = Experiment.Guardrail()
+            if let v = guardrail?.minImpressions { g.minImpressions = v }
+            if let v = guardrail?.alpha { g.alpha = v }
+            if let v = guardrail?.maxLooks { g.maxLooks = v }
+            if let v = guardrail?.promoteWinner { g.promoteWinner = v }
+            return g
+        }
     }
 
     /// An experiment with its per-arm results.
@@ -22,6 +41,9 @@ extension APIServer {
         var created: Int64
         var stopped: Int64?
         var arms: [ArmResult]
+        var guardrail: Experiment.Guardrail?
+        var looks: Int?
+        var conclusion: String?
 
         init(_ e: Experiment) {
             id = e.id
@@ -30,6 +52,9 @@ extension APIServer {
             created = e.created
             stopped = e.stopped
             arms = e.results
+            guardrail = e.guardrail
+            looks = e.looks
+            conclusion = e.conclusion
         }
     }
 
@@ -43,7 +68,7 @@ extension APIServer {
             let body = try await JSONCoding.decode(ExperimentRequest.self, from: request, limit: limit)
             let experiment = Experiment(id: body.id, name: body.name ?? body.id,
                                         arms: body.arms.map { Experiment.Arm(name: $0.name, version: $0.version, share: $0.share ?? 1) },
-                                        created: 0)
+                                        created: 0, guardrail: body.resolvedGuardrail)
             let started = try await Blocking.run { try service.startExperiment(experiment) }
             return try JSONCoding.response(ExperimentView(started), status: .created)
         }

@@ -71,7 +71,8 @@ public struct APIServer: Sendable {
 
     /// Runs the server until the task is cancelled or the process gets SIGTERM/SIGINT, then shuts
     /// down gracefully (requests in flight are answered); `onRunning` receives the bound port.
-    /// Experiment counters are flushed every 5 s and at the end.
+    /// Every 5 s the running experiment's guardrail is applied and experiment counters are
+    /// flushed (and once more at the end).
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let app = Application(
             router: makeRouter(),
@@ -83,6 +84,11 @@ public struct APIServer: Sendable {
         let flusher = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(5))
+                do {
+                    if let ended = try await Blocking.run({ try service.enforceGuardrails() }) {
+                        logger.notice("experiment '\(ended.id)' stopped: \(ended.conclusion ?? "")")
+                    }
+                } catch { logger.error("experiment guardrail failed: \(error)") }
                 do { try service.flush() } catch { logger.error("flushing experiment counters failed: \(error)") }
             }
         }

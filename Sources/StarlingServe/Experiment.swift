@@ -27,6 +27,39 @@ public struct Experiment: Codable, Sendable, Equatable {
 
     public enum Status: String, Codable, Sendable { case running, stopped }
 
+    /// When an experiment ends on its own. At each look — when the smallest arm has reached
+    /// `minImpressions · 2^j` impressions, j = 0, 1, … < `maxLooks` — every other arm's CTR is
+    /// tested against the control's (two-proportion z-test) at `alpha / (maxLooks · (arms − 1))`,
+    /// so that however often anyone looks, the chance of a wrong call stays below `alpha`
+    /// (Bonferroni over looks and arms). An arm significantly worse than the control stops the
+    /// experiment (and is rolled back if it is the active model); with `promoteWinner`, an arm
+    /// significantly better is promoted and the experiment stops.
+    public struct Guardrail: Codable, Sendable, Equatable {
+        public var minImpressions: Int
+        public var alpha: Double
+        public var maxLooks: Int
+        public var promoteWinner: Bool
+
+        public init(minImpressions: Int = 1000, alpha: Double = 0.01, maxLooks: Int = 20, promoteWinner: Bool = false) {
+            self.minImpressions = minImpressions
+            self.alpha = alpha
+            self.maxLooks = maxLooks
+            self.promoteWinner = promoteWinner
+        }
+
+        func validate(_ id: String) throws(ServiceError) {
+            guard minImpressions >= 1 else { throw .badRequest("experiment '\(id)': guardrail min_impressions must be at least 1") }
+            guard alpha > 0 && alpha < 1 else { throw .badRequest("experiment '\(id)': guardrail alpha must be in (0, 1), got \(alpha)") }
+            guard (1...60).contains(maxLooks) else { throw .badRequest("experiment '\(id)': guardrail max_looks must be 1–60, got \(maxLooks)") }
+        }
+    }
+
+    /// What a guardrail look decided about an arm (by index).
+    public enum Decision: Sendable, Equatable {
+        case worse(arm: Int, pValue: Double)
+        case better(arm: Int, pValue: Double)
+    }
+
     public var id: String
     public var name: String
     public var arms: [Arm]
@@ -34,14 +67,50 @@ public struct Experiment: Codable, Sendable, Equatable {
     /// Unix milliseconds.
     public var created: Int64
     public var stopped: Int64?
+    /// Automatic stopping (nil: the experiment runs until stopped by hand).
+    public var guardrail: Guardrail?
+    /// Guardrail looks taken so far.
+    public var looks: Int?
+    /// Why and how the experiment ended, when a guardrail ended it.
+    public var conclusion: String?
 
-    public init(id: String, name: String, arms: [Arm], status: Status = .running, created: Int64, stopped: Int64? = nil) {
+    public init(id: String, name: String, arms: [Arm], status: Status = .running, created: Int64, stopped: Int64? = nil,
+                guardrail: Guardrail? = nil) {
         self.id = id
         self.name = name
         self.arms = arms
         self.status = status
         self.created = created
         self.stopped = stopped
+        self.guardrail = guardrail
+    }
+
+    /// Takes a guardrail look if the arms have reached the next checkpoint; returns its decision
+    /// (nil: carry on). Arms significantly worse than the control come before better ones.
+    public mutating func look() -> Decision? {
+        guard status == .running, let g = guardrail, arms.count >= 2, let smallest = arms.map(\.impressions).min(),
+              smallest >= g.minImpressions else { return nil }
+        let taken = looks ?? 0
+        let checkpoint = Int(log2(Double(smallest) / Double(g.minImpressions)))
+        guard taken < g.maxLooks, checkpoint >= taken else { return nil }
+        looks = min(checkpoint + 1, g.maxLooks)
+        let threshold = g.alpha / Double(g.maxLooks * (arms.count - 1))
+        let control = arms[0]
+        let controlRate = Double(control.clicks) / Double(control.impressions)
+        var worse: Decision?, better: (arm: Int, p: Double, rate: Double)?
+        for i in 1..<arms.count {
+            let a = arms[i]
+            let p = Self.twoProportionP(a.clicks, a.impressions, control.clicks, control.impressions)
+            guard p < threshold else { continue }
+            let rate = Double(a.clicks) / Double(a.impressions)
+            if rate < controlRate {
+                if worse == nil { worse = .worse(arm: i, pValue: p) }
+            } else if g.promoteWinner, rate > (better?.rate ?? controlRate) {
+                better = (i, p, rate)
+            }
+        }
+        if let worse { return worse }
+        return better.map { .better(arm: $0.arm, pValue: $0.p) }
     }
 
     /// The arm of `user`: a stable hash of the experiment and user ids mapped onto the shares, so a
@@ -74,6 +143,7 @@ public struct Experiment: Codable, Sendable, Equatable {
         }
         guard Set(arms.map(\.name)).count == arms.count else { throw .badRequest("experiment '\(id)': arm names must be distinct") }
         guard !id.isEmpty else { throw .badRequest("experiment: field 'id' must not be empty") }
+        try guardrail?.validate(id)
     }
 }
 

@@ -58,6 +58,22 @@ public final class ExperimentBook: Sendable {
         }
     }
 
+    /// Takes a guardrail look at the running experiment; when it decides, stops the experiment
+    /// with `conclusion(decision)` and returns it with the decision.
+    public func look(at now: Int64, conclusion: (Experiment, Experiment.Decision) -> String) -> (Experiment, Experiment.Decision)? {
+        state.withLock { s in
+            guard let k = s.experiments.firstIndex(where: { $0.status == .running }) else { return nil }
+            let before = s.experiments[k].looks
+            let decision = s.experiments[k].look()
+            if s.experiments[k].looks != before { s.dirty.insert(s.experiments[k].id) }
+            guard let decision else { return nil }
+            s.experiments[k].status = .stopped
+            s.experiments[k].stopped = now
+            s.experiments[k].conclusion = conclusion(s.experiments[k], decision)
+            return (s.experiments[k], decision)
+        }
+    }
+
     /// Records that `arm` of `experiment` showed `items` to `user`.
     public func recordImpressions(experiment: String, arm: Int, user: String, items: [String]) {
         state.withLock { s in

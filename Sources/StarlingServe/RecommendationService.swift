@@ -274,6 +274,8 @@ public final class RecommendationService: Sendable {
         e.status = .running
         e.stopped = nil
         e.arms = e.arms.map { Experiment.Arm(name: $0.name, version: $0.version, share: $0.share) }
+        e.looks = nil
+        e.conclusion = nil
         try e.validate()
         for arm in e.arms { _ = try servingModel(version: arm.version) }
         try experiments.start(e)
@@ -286,6 +288,44 @@ public final class RecommendationService: Sendable {
         try experiments.flush(to: catalogue)
         armModels.withLock { $0 = [:] }
         return e
+    }
+
+    /// Applies the running experiment's guardrail: when an arm is significantly worse than the
+    /// control, the experiment stops and, if that arm's version is the active model, the control's
+    /// version is promoted in its place (rollback); when `promoteWinner` is set and an arm is
+    /// significantly better, its version is promoted. Returns the experiment it ended, if any.
+    /// The server calls this every few seconds.
+    @discardableResult
+    public func enforceGuardrails() throws -> Experiment? {
+        let active = registry.activeVersion
+        guard let (experiment, decision) = experiments.look(at: Self.nowMs(), conclusion: { e, d in
+            let control = e.arms[0]
+            func describe(_ i: Int, _ p: Double, _ verdict: String, _ action: String) -> String {
+                let a = e.arms[i]
+                return "guardrail: arm '\(a.name)' (version \(a.version)) \(verdict) the control '\(control.name)' (version \(control.version)): "
+                    + "CTR \(String(format: "%.4f", Double(a.clicks) / Double(a.impressions))) vs "
+                    + "\(String(format: "%.4f", Double(control.clicks) / Double(control.impressions))) over "
+                    + "\(a.impressions) and \(control.impressions) impressions, p = \(String(format: "%.2g", p)); \(action)"
+            }
+            switch d {
+            case let .worse(i, p):
+                let action = e.arms[i].version == active && control.version != active
+                    ? "rolled back to version \(control.version)" : "traffic returns to the active model"
+                return describe(i, p, "did worse than", action)
+            case let .better(i, p):
+                return describe(i, p, "did better than", "version \(e.arms[i].version) promoted")
+            }
+        }) else { return nil }
+        armModels.withLock { $0 = [:] }
+        switch decision {
+        case let .worse(i, _):
+            let control = experiment.arms[0].version
+            if experiment.arms[i].version == active && control != active { try promote(control) }
+        case let .better(i, _):
+            try promote(experiment.arms[i].version)
+        }
+        try experiments.flush(to: catalogue)
+        return experiment
     }
 
     /// Writes experiment counters to the catalogue.

@@ -4,6 +4,7 @@ import StarlingHTTP
 import StarlingLoopbackClient
 import StarlingModels
 import StarlingServe
+import StarlingTensor
 
 /// A service loaded with MovieLens-100K (items with titles and genres, all 100,000 ratings as
 /// events), an iALS model trained and promoted, served on a free loopback port.
@@ -21,7 +22,12 @@ final class LiveServer: @unchecked Sendable {
         try MovieLens100K.load(directory: try DataRoot.dataset("ml-100k", in: try DataRoot.resolve()).appendingPathComponent("raw"))
     }
 
-    init(keys: APIKeys = APIKeys(), maxBodyBytes: Int = 1 << 20, train: Bool = true, directory: URL? = nil) throws {
+    /// Events held back from the service (`holdOut` > 0): user → items they rated, to replay as
+    /// the "future" in online experiments.
+    private(set) var heldOut: [String: Set<String>] = [:]
+
+    /// `holdOut`: the share of ratings (seeded, per event) kept out of the service.
+    init(keys: APIKeys = APIKeys(), maxBodyBytes: Int = 1 << 20, train: Bool = true, directory: URL? = nil, holdOut: Double = 0) throws {
         self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("starling-http-\(UUID().uuidString)")
         let fresh = !FileManager.default.fileExists(atPath: self.directory.path)
         service = try RecommendationService(configuration: .init(directory: self.directory))
@@ -33,10 +39,15 @@ final class LiveServer: @unchecked Sendable {
         })
         let log = data.events
         var batch: [EventInput] = []
+        var rng = RandomGenerator(seed: 42)
         for k in 0..<log.count {
-            batch.append(EventInput(user: data.users.ids[Int(log.users[k])], item: data.items.ids[Int(log.items[k])], type: "rating",
-                                    value: log.values[k], timestamp: (log.timestamps?[k] ?? 0) * 1000))
-            if batch.count == 25_000 || k == log.count - 1 { _ = try service.ingest(batch); batch = [] }
+            if holdOut > 0 && rng.nextDouble() < holdOut {
+                heldOut[data.users.ids[Int(log.users[k])], default: []].insert(data.items.ids[Int(log.items[k])])
+            } else {
+                batch.append(EventInput(user: data.users.ids[Int(log.users[k])], item: data.items.ids[Int(log.items[k])], type: "rating",
+                                        value: log.values[k], timestamp: (log.timestamps?[k] ?? 0) * 1000))
+            }
+            if batch.count == 25_000 || (k == log.count - 1 && !batch.isEmpty) { _ = try service.ingest(batch); batch = [] }
         }
         if train {
             let v = try service.retrain(configuration: IALS.Configuration(factors: 16, regularization: 5, alpha: 5, iterations: 4, seed: 7))
