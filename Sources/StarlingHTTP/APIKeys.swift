@@ -63,7 +63,7 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The level a route needs: health, metrics and the pages are open; models and experiments
     /// admin; other writes write; other reads read.
     static func level(method: HTTPRequest.Method, path: String) -> APIKeys.Level {
-        if path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/" || path == "/ops" || path == "/openapi.json" { return .open }
+        if path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/" || path == "/ops" { return .open }
         if path.hasPrefix("/models") || path.hasPrefix("/experiments") { return method == .get ? .read : .admin }
         if method == .get || method == .head { return .read }
         if method == .post && path == "/rank" { return .read }

@@ -13,10 +13,15 @@ extension APIServer {
         var attributes: [String: String]?
     }
 
-    /// The body of POST /users and PATCH /users/{id}.
+    /// The body of POST /users.
     struct UserInput: Decodable {
         var id: String?
         var attributes: [String: String]?
+    }
+
+    /// The body of PATCH /users/{id}: attributes merged in (null removes a key).
+    struct UserPatch: Decodable {
+        var attributes: [String: String?]?
     }
 
     struct Deleted: Encodable {
@@ -82,7 +87,7 @@ extension APIServer {
         }
         on(router, .patch, "/users/:id") { request, context -> Response in
             let id = try context.parameters.require("id")
-            let input = try await JSONCoding.decode(UserInput.self, from: request, limit: limit)
+            let input = try await JSONCoding.decode(UserPatch.self, from: request, limit: limit)
             let attributes = input.attributes ?? [:]
             return try JSONCoding.response(try await Blocking.run {
                 try service.catalogue.updateUser(id, attributes: attributes, now: RecommendationService.nowMs())
@@ -96,7 +101,10 @@ extension APIServer {
         on(router, .get, "/users/:id/history") { request, context -> Response in
             let id = try context.parameters.require("id")
             let n = try Self.intParameter(request, "limit", default: 20)
-            guard let recent = service.engine.recentItems(of: id, limit: max(1, min(n, 20))) else {
+            guard (1...RecommendationEngine.recentHistoryLimit).contains(n) else {
+                throw ServiceError.badRequest("limit must be between 1 and \(RecommendationEngine.recentHistoryLimit) (the recent items kept per user), got \(n)")
+            }
+            guard let recent = service.engine.recentItems(of: id, limit: n) else {
                 throw ServiceError.notFound("user '\(id)' has no events")
             }
             let items = recent.reversed().map { HistoryItem(item: $0, title: service.engine.title(of: $0)) }

@@ -7,7 +7,22 @@ import StarlingServe
 extension APIServer {
     struct Versions: Encodable {
         var active: Int?
-        var versions: [ModelVersionInfo]
+        var versions: [VersionView]
+    }
+
+    /// A published version as the API shows it (times in Unix milliseconds, like every other time).
+    struct VersionView: Encodable {
+        var version: Int
+        var model: String
+        var published: Int64
+        var metadata: [String: String]
+
+        init(_ info: ModelVersionInfo) {
+            version = info.version
+            model = info.model
+            published = Int64((info.published * 1000).rounded())
+            metadata = info.metadata
+        }
     }
 
     struct PublishRequest: Decodable {
@@ -34,7 +49,7 @@ extension APIServer {
     func addModelRoutes(_ router: Router<BasicRequestContext>) {
         let service = self.service, limit = configuration.maxBodyBytes, logger = self.logger
         on(router, .get, "/models") { _, _ -> Response in
-            try JSONCoding.response(Versions(active: service.registry.activeVersion, versions: try service.registry.versions()))
+            try JSONCoding.response(Versions(active: service.registry.activeVersion, versions: try service.registry.versions().map(VersionView.init)))
         }
         on(router, .post, "/models") { request, _ -> Response in
             let body = try await JSONCoding.decode(PublishRequest.self, from: request, limit: limit)

@@ -18,6 +18,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let message = error.body ?? (error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
             return try JSONCoding.response(ErrorBody(error: message), status: error.status)
+        } catch let error as RegistryError {
+            switch error {
+            case .unknownVersion: return try JSONCoding.response(ErrorBody(error: error.description), status: .notFound)
+            case .nothingToRollBackTo: return try JSONCoding.response(ErrorBody(error: error.description), status: .conflict)
+            case .badRegistry:
+                logger.error("\(request.method) \(request.uri.path): model registry: \(error)")
+                return try JSONCoding.response(ErrorBody(error: "model registry: \(error)"), status: .internalServerError)
+            }
         } catch let error as DecodingError {
             return try JSONCoding.response(ErrorBody(error: JSONCoding.describe(error)), status: .badRequest)
         } catch {

@@ -595,7 +595,7 @@ enum WebPages {
         return el("tr", { class: active ? "active" : null, dataset: { version: String(v.version) } },
           el("td", {}, el("strong", { text: `v${v.version}` }), " ", active ? el("span", { class: "badge ok", text: "active" }) : null),
           el("td", {}, el("code", { text: v.model })),
-          el("td", { text: new Date(v.published * 1000).toLocaleString() }),
+          el("td", { text: new Date(v.published).toLocaleString() }),
           el("td", {}, el("div", { class: "meta" }, ...Object.keys(v.metadata || {}).sort().map(key =>
             el("span", {}, el("span", { class: "muted", text: `${key} ` }), metadataValue(key, v.metadata[key]))))),
           el("td", {}, el("button", { class: "promote", disabled: active, text: active ? "Active" : "Promote",

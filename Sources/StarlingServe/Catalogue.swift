@@ -51,7 +51,7 @@ public final class Catalogue: Sendable {
             if let v = patch.categories { item.categories = v }
             if let v = patch.tags { item.tags = v }
             if let v = patch.hidden { item.hidden = v }
-            if let v = patch.attributes { item.attributes = v }
+            if let v = patch.attributes { item.attributes.merge(patch: v) }
             item.updated = now
             try Self.writeItem(db, item)
             return item
@@ -116,10 +116,11 @@ public final class Catalogue: Sendable {
     }
 
     /// Replaces user `id`'s attributes; not found if the user does not exist.
-    public func updateUser(_ id: String, attributes: [String: String], now: Int64) throws -> CatalogueUser {
+    /// Merges `attributes` into user `id`'s (a string sets a key, nil removes it).
+    public func updateUser(_ id: String, attributes: [String: String?], now: Int64) throws -> CatalogueUser {
         try db.write { db in
             guard var user = try Self.user(db, id) else { throw ServiceError.notFound("user '\(id)' does not exist") }
-            user.attributes = attributes
+            user.attributes.merge(patch: attributes)
             user.updated = now
             try Self.writeUser(db, user)
             return user

@@ -33,10 +33,11 @@ public struct CatalogueItemPatch: Codable, Sendable, Equatable {
     public var categories: [String]?
     public var tags: [String]?
     public var hidden: Bool?
-    public var attributes: [String: String]?
+    /// Merged into the item's attributes: a string sets a key, null removes it (JSON merge patch).
+    public var attributes: [String: String?]?
 
     public init(title: String? = nil, categories: [String]? = nil, tags: [String]? = nil, hidden: Bool? = nil,
-                attributes: [String: String]? = nil) {
+                attributes: [String: String?]? = nil) {
         self.title = title
         self.categories = categories
         self.tags = tags
@@ -65,4 +66,11 @@ public struct CatalogueUser: Codable, Sendable, Equatable {
 public struct CataloguePage<Element: Codable & Sendable>: Codable, Sendable {
     public var items: [Element]
     public var nextCursor: String?
+}
+
+extension Dictionary where Key == String, Value == String {
+    /// Applies a JSON-merge-patch of string attributes: a string sets its key, nil removes it.
+    public mutating func merge(patch: [String: String?]) {
+        for (key, value) in patch { self[key] = value }
+    }
 }

@@ -81,6 +81,9 @@ public final class RecommendationEngine: Sendable {
     /// Forgets everything about `user` (their events are removed from the log separately).
     public func removeUser(_ user: String) { activity.remove(user: user) }
 
+    /// How many recent items are kept per user (the most ``recentItems(of:limit:)`` returns).
+    public static var recentHistoryLimit: Int { UserActivity.recentLimit }
+
     /// The items `user` interacted with, most recent last (at most `limit`).
     public func recentItems(of user: String, limit: Int = 20) -> [String]? {
         guard let a = activity.activity(of: user) else { return nil }

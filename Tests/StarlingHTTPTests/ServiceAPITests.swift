@@ -91,6 +91,8 @@ struct ServiceAPITests {
             ("GET", "/no/such/route", "", 404, "no route"),
             ("POST", "/models/99/promote", "", 404, "99"),
             ("POST", "/items", #"{"id": "50"}"#, 409, "already exists"),
+            ("GET", "/users/196/history?limit=50", "", 400, "limit must be between 1 and 20"),
+            ("PATCH", "/users/alice", #"{"attributes": {"plan": 3}}"#, 400, "field 'attributes.plan'"),
         ]
         for (method, path, body, status, fragment) in cases {
             let r = try await live.call(method, path, body: Data(body.utf8))
@@ -109,7 +111,10 @@ struct ServiceAPITests {
         let created = try await live.call("POST", "/items", json: ["id": "new-1", "title": "A new film", "categories": ["Drama"], "tags": ["indie"]])
         #expect(created.status == 201 && created.json?["title"] as? String == "A new film")
         #expect((try await live.call("GET", "/items/new-1")).json?["categories"] as? [String] == ["Drama"])
-        #expect((try await live.call("PATCH", "/items/new-1", json: ["title": "Renamed"])).json?["title"] as? String == "Renamed")
+        #expect((try await live.call("PATCH", "/items/new-1", json: ["title": "Renamed", "attributes": ["year": "2026", "studio": "x"]])).json?["title"] as? String == "Renamed")
+        let itemPatch = try await live.call("PATCH", "/items/new-1", body: Data(#"{"attributes": {"studio": null, "lang": "mi"}}"#.utf8))
+        #expect(itemPatch.json?["attributes"] as? [String: String] == ["year": "2026", "lang": "mi"], "\(itemPatch.text)")
+        #expect(itemPatch.json?["tags"] as? [String] == ["indie"])
         var seen: [String] = [], cursor: String? = nil
         repeat {
             let page = try await live.call("GET", "/items?limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""))
@@ -122,6 +127,12 @@ struct ServiceAPITests {
 
         #expect((try await live.call("POST", "/users", json: ["id": "alice", "attributes": ["country": "NZ"]])).status == 201)
         #expect((try await live.call("GET", "/users/alice")).json?["attributes"] as? [String: String] == ["country": "NZ"])
+        // PATCH merges attributes: a string sets a key, null removes one, keys not named stay.
+        let patched = try await live.call("PATCH", "/users/alice", body: Data(#"{"attributes": {"plan": "pro", "country": null}}"#.utf8))
+        #expect(patched.json?["attributes"] as? [String: String] == ["plan": "pro"], "\(patched.text)")
+        #expect((try await live.call("PATCH", "/users/alice", json: ["attributes": ["tier": "gold"]])).json?["attributes"] as? [String: String]
+            == ["plan": "pro", "tier": "gold"])
+        #expect((try await live.call("GET", "/users/alice")).json?["attributes"] as? [String: String] == ["plan": "pro", "tier": "gold"])
         // Deleting a user removes their events from the log, also after a restart.
         let before = live.service.log.eventCount
         let deleted = try await live.call("DELETE", "/users/196")
@@ -153,7 +164,12 @@ struct ServiceAPITests {
         #expect(trained.status == 201 && trained.json?["version"] as? Int == 2 && trained.json?["active"] as? Int == 2)
         #expect((try await live.call("GET", "/recommend/1?k=3")).json?["model_version"] as? Int == 2)
         #expect((try await live.call("POST", "/models/rollback")).json?["active"] as? Int == 1)
-        #expect((try await live.call("GET", "/models")).json?["active"] as? Int == 1)
+        let models = try await live.call("GET", "/models")
+        #expect(models.json?["active"] as? Int == 1)
+        // Publication times are Unix milliseconds, like every other time in the API.
+        let published = (models.json?["versions"] as? [[String: Any]] ?? []).compactMap { $0["published"] as? Int64 }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect(published.count == 2 && published.allSatisfy { abs($0 - now) < 600_000 }, "\(models.text)")
 
         let started = try await live.call("POST", "/experiments", json: ["id": "exp1", "arms": [["name": "control", "version": 1, "share": 1], ["name": "small", "version": 2, "share": 1]]])
         #expect(started.status == 201)
