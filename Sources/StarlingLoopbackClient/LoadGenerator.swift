@@ -52,12 +52,13 @@ public enum LoadGenerator {
         }
     }
 
-    /// Runs for `seconds` over `connections` connections to `127.0.0.1:port`. `next(connection, n)`
-    /// makes the `n`-th request of a connection; `accept` decides which statuses count as success.
-    public static func run(port: Int, connections: Int, seconds: Double, pacing: Pacing,
+    /// Runs for `seconds` over `connections` connections to `127.0.0.1:port` (connection `c` to
+    /// `ports[c % ports.count]` when several replicas share the load). `next(connection, n)` makes
+    /// the `n`-th request of a connection; `accept` decides which statuses count as success.
+    public static func run(ports: [Int], connections: Int, seconds: Double, pacing: Pacing,
                            accept: @escaping @Sendable (Int) -> Bool = { (200..<300).contains($0) },
                            next: @escaping @Sendable (_ connection: Int, _ n: Int) -> Request) -> Outcome {
-        precondition(connections > 0 && seconds > 0)
+        precondition(connections > 0 && seconds > 0 && !ports.isEmpty)
         let results = Results(count: connections)
         let group = DispatchGroup()
         let start = DispatchTime.now().uptimeNanoseconds
@@ -65,7 +66,7 @@ public enum LoadGenerator {
         for c in 0..<connections {
             group.enter()
             let thread = Thread {
-                results.store(c, work(port: port, connection: c, connections: connections, start: start, deadline: deadline,
+                results.store(c, work(port: ports[c % ports.count], connection: c, connections: connections, start: start, deadline: deadline,
                                       pacing: pacing, accept: accept, next: next))
                 group.leave()
             }

@@ -34,6 +34,9 @@ struct ServeBench: AsyncParsableCommand {
     @Option(help: "Events per POST /events batch.") var batchSize = 100
     @Option(help: "Seconds of the ingestion run.") var ingestSeconds: Double = 10
     @Option(help: "iALS factors of the served model.") var factors = 64
+    @Option(parsing: .upToNextOption,
+            help: "Also load a peer serving GET /recommend/{user}?k=10 on these 127.0.0.1 ports (replicas; scripts/serve_implicit_peer.py), same phases, after Starling's.")
+    var peerPorts: [Int] = []
 
     func run() async throws {
         let root = try DataRoot.resolve(explicit: dataset.data)
@@ -52,7 +55,7 @@ struct ServeBench: AsyncParsableCommand {
         var port = 0
         for await p in bound.stream { port = p; break }
 
-        let load = Load(port: port, users: data.users.ids, items: data.items.ids)
+        let load = Load(ports: [port], users: data.users.ids, items: data.items.ids)
         let warmUp = await load.recommend(connections: concurrency, seconds: 3, pacing: .closedLoop)
         Console.status("warm-up: \(Int(warmUp.requestsPerSecond)) requests/s")
         let saturation = await load.recommend(connections: concurrency, seconds: saturationSeconds, pacing: .closedLoop)
@@ -69,6 +72,22 @@ struct ServeBench: AsyncParsableCommand {
         _ = try? await running.value
 
         let runs = [warmUp, saturation, fixed, ingest]
+        var peer: [String: Any]?
+        if !peerPorts.isEmpty {
+            let peerLoad = Load(ports: peerPorts, users: data.users.ids, items: data.items.ids)
+            let peerWarmUp = await peerLoad.recommend(connections: concurrency, seconds: 3, pacing: .closedLoop)
+            let peerSaturation = await peerLoad.recommend(connections: concurrency, seconds: saturationSeconds, pacing: .closedLoop)
+            let peerFixed = await peerLoad.recommend(connections: rateConnections, seconds: seconds, pacing: .fixedRate(rate))
+            Console.status("peer on ports \(peerPorts.map(String.init).joined(separator: ", ")): saturation \(Int(peerSaturation.requestsPerSecond)) requests/s, "
+                + "p99 at \(Int(rate))/s \(ms(peerFixed.percentileMs(99))) ms, errors \(peerWarmUp.errors + peerSaturation.errors + peerFixed.errors)")
+            peer = ["saturation": summary(peerSaturation, ["connections": concurrency]),
+                    "fixed_rate": summary(peerFixed, ["connections": rateConnections, "target_rps": rate]),
+                    "errors": peerWarmUp.errors + peerSaturation.errors + peerFixed.errors,
+                    "saturation_rps_ratio_starling_vs_peer": (saturation.requestsPerSecond / peerSaturation.requestsPerSecond).rounded(to: 3),
+                    "p99_at_rate_ratio_starling_vs_peer": (fixed.percentileMs(99) / peerFixed.percentileMs(99)).rounded(to: 3)]
+            if let e = [peerWarmUp, peerSaturation, peerFixed].compactMap(\.firstError).first { peer?["first_error"] = e }
+        }
+
         let errors = runs.reduce(0) { $0 + $1.errors }
         var result: [String: Any] = [
             "build": BenchEnvironment.build, "cores": ProcessInfo.processInfo.activeProcessorCount,
@@ -84,6 +103,7 @@ struct ServeBench: AsyncParsableCommand {
         ]
         if rate != 1000 { result["p99_ms_at_1000rps"] = NSNull() }
         if let first = runs.compactMap(\.firstError).first { result["first_error"] = first }
+        if let peer { result["peer"] = peer }
         let out = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
         if json {
             print(String(decoding: out, as: UTF8.self))
@@ -108,13 +128,13 @@ struct ServeBench: AsyncParsableCommand {
 
 /// The requests of the benchmark: seeded random users and items of the dataset.
 private struct Load: Sendable {
-    let port: Int
+    let ports: [Int]
     let paths: [String]
     let users: [String]
     let items: [String]
 
-    init(port: Int, users: [String], items: [String]) {
-        self.port = port
+    init(ports: [Int], users: [String], items: [String]) {
+        self.ports = ports
         self.users = users
         self.items = items
         var rng = RandomGenerator(seed: 2026)
@@ -122,19 +142,19 @@ private struct Load: Sendable {
     }
 
     func recommend(connections: Int, seconds: Double, pacing: LoadGenerator.Pacing) async -> LoadGenerator.Outcome {
-        let paths = self.paths, port = self.port
+        let paths = self.paths, ports = self.ports
         return await Self.offThread {
-            LoadGenerator.run(port: port, connections: connections, seconds: seconds, pacing: pacing) { c, n in
+            LoadGenerator.run(ports: ports, connections: connections, seconds: seconds, pacing: pacing) { c, n in
                 LoadGenerator.Request("GET", paths[(c &* 7919 &+ n) & (paths.count - 1)])
             }
         }
     }
 
     func ingest(connections: Int, batchSize: Int, seconds: Double) async -> LoadGenerator.Outcome {
-        let users = self.users, items = self.items, port = self.port
+        let users = self.users, items = self.items, ports = self.ports
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         return await Self.offThread {
-            LoadGenerator.run(port: port, connections: connections, seconds: seconds, pacing: .closedLoop) { c, n in
+            LoadGenerator.run(ports: ports, connections: connections, seconds: seconds, pacing: .closedLoop) { c, n in
                 var body = "["
                 for k in 0..<batchSize {
                     let u = users[(c &* 104_729 &+ n &* 31 &+ k &* 7) % users.count]
