@@ -70,10 +70,20 @@ struct WebPageBrowserTests {
         ((r.json?["items"] as? [[String: Any]]) ?? []).compactMap { $0["item"] as? String }
     }
 
-    @Test("demo page: a user's history and recommendations, Watch moves an item into the history, similar items")
-    func demoPage() async throws {
+    /// Runs `body` with a live MovieLens-100K server, stopped (and its folder removed) however `body` ends.
+    static func withLiveServer(_ body: (LiveServer) async throws -> Void) async throws {
         let live = try await LiveServer().start()
-        defer { Task { await live.stop() } }
+        do { try await body(live) } catch {
+            await live.stop()
+            throw error
+        }
+        await live.stop()
+    }
+
+    @Test("demo page: a user's history and recommendations, Watch moves an item into the history, similar items")
+    func demoPage() async throws { try await Self.withLiveServer(demoPage) }
+
+    func demoPage(_ live: LiveServer) async throws {
         // MovieLens-100K's titles and genres by item id.
         let data = try LiveServer.movieLens.get()
         let titles = Dictionary(uniqueKeysWithValues: data.items.ids.enumerated().compactMap { k, id in data.itemMetadata[k].title.map { (id, $0) } })
@@ -180,9 +190,9 @@ struct WebPageBrowserTests {
     }
 
     @Test("operations page: versions with promote and roll back, an experiment's CTR chart and stop, live stats and latency")
-    func operationsPage() async throws {
-        let live = try await LiveServer().start()
-        defer { Task { await live.stop() } }
+    func operationsPage() async throws { try await Self.withLiveServer(operationsPage) }
+
+    func operationsPage(_ live: LiveServer) async throws {
         // A second version (not promoted) and an experiment between the two, with traffic.
         let trained = try await live.call("POST", "/models/retrain", json: ["factors": 8, "iterations": 2])
         try #require(trained.status == 201 && trained.json?["version"] as? Int == 2 && trained.json?["active"] as? Int == 1)
