@@ -7,6 +7,10 @@ dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)   # GRDB (the s
 if [ "${1:-}" = "--python" ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)
   python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
+  # The browser tests of the web pages (headless Chromium through chromedriver); a missing
+  # browser fails them rather than skipping them.
+  dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)
+  dpkg -s chromium-driver >/dev/null 2>&1 || need+=(chromium-driver)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
