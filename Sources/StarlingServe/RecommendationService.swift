@@ -157,12 +157,15 @@ public final class RecommendationService: Sendable {
             }
             events.append(e)
         }
-        let stored = try log.append(events)
-        engine.record(events)
-        for e in events where e.type == .click || e.type == .purchase {
+        let added = try log.appendNew(events)
+        // Re-sent event ids are not stored again, and must not count again in popularity,
+        // history or experiment results either.
+        let fresh = added.count == events.count ? events : added.map { events[$0] }
+        engine.record(fresh)
+        for e in fresh where e.type == .click || e.type == .purchase {
             experiments.recordOutcome(user: e.user, item: e.item, isPurchase: e.type == .purchase)
         }
-        return stored
+        return fresh.count
     }
 
     // MARK: requests

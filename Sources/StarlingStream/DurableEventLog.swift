@@ -94,7 +94,11 @@ public final class DurableEventLog: @unchecked Sendable {
     /// Appends `events` durably; returns how many were new (events whose id the log already holds
     /// are skipped). Returns only after they — and everything appended before them — are on disk.
     @discardableResult
-    public func append(_ events: [LoggedEvent]) throws -> Int {
+    public func append(_ events: [LoggedEvent]) throws -> Int { try appendNew(events).count }
+
+    /// Appends `events` durably like ``append(_:)``; returns the positions in `events` of those
+    /// that were new, so a caller applies each event once even when a client re-sends a batch.
+    public func appendNew(_ events: [LoggedEvent]) throws -> [Int] {
         for e in events {
             guard !e.user.isEmpty, !e.item.isEmpty, !e.type.rawValue.isEmpty else {
                 throw EventLogError.invalidEvent("event \(e.eventId ?? "") needs a user, an item and a type")
@@ -107,13 +111,14 @@ public final class DurableEventLog: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !failed else { throw EventLogError.closedAfterFailure(path: path) }
-        var added = 0
-        for e in events {
+        var added: [Int] = []
+        added.reserveCapacity(events.count)
+        for (k, e) in events.enumerated() {
             if let id = e.eventId, !seenIds.insert(id).inserted { continue }
             Self.appendRecord(e, to: &queued)
-            added += 1
+            added.append(k)
         }
-        count += added
+        count += added.count
         issuedTickets += 1
         let ticket = issuedTickets
         queuedTickets = ticket

@@ -190,13 +190,23 @@ struct ServiceAPITests {
         let armResults = try #require(results.json?["arms"] as? [[String: Any]])
         #expect(armResults.reduce(0) { $0 + ($1["impressions"] as? Int ?? 0) } == 201 * 5)
         #expect(armResults.reduce(0) { $0 + ($1["clicks"] as? Int ?? 0) } == 50)
+        // A click re-sent with the same event id is stored once and counted once (arm clicks, history).
+        let shown = Self.ids(try await live.call("GET", "/recommend/9?k=5"))
+        let historyBefore = live.service.engine.historyCount(of: "9")
+        for _ in 0..<3 {
+            let r = try await live.call("POST", "/events", json: [["user": "9", "item": shown[0], "type": "click", "event_id": "click-9"]])
+            #expect(r.status == 200)
+        }
+        let clicksAfter = try #require(try await live.call("GET", "/experiments/exp1").json?["arms"] as? [[String: Any]])
+        #expect(clicksAfter.reduce(0) { $0 + ($1["clicks"] as? Int ?? 0) } == 51)
+        #expect(live.service.engine.historyCount(of: "9") == historyBefore.map { $0 + 1 })
         for a in armResults { #expect((a["ctr_low"] as? Double ?? 1) <= (a["ctr"] as? Double ?? 0) && (a["ctr"] as? Double ?? 0) <= (a["ctr_high"] as? Double ?? 0)) }
         #expect((try await live.call("POST", "/experiments/exp1/stop")).json?["status"] as? String == "stopped")
 
         let metrics = try await live.call("GET", "/metrics")
         #expect(metrics.text.contains(#"starling_http_requests_total{route="/recommend/{user}",method="GET",status="200"}"#))
         #expect(metrics.text.contains("starling_model_version 1"))
-        #expect(metrics.text.contains("starling_events_ingested_total 50"))
+        #expect(metrics.text.contains("starling_events_ingested_total 51"))
         #expect(metrics.text.contains("starling_http_request_duration_seconds_bucket"))
     }
 
