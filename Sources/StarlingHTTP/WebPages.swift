@@ -9,7 +9,8 @@
 ///   `#history li`, `#recommendations li` (with `data-item`), `.watch` and `.similar-link` inside
 ///   them, `#similar li`, `#model-version`, `#error`;
 /// - operations (`/ops`): `#versions tr` (with `data-version`, `.promote` buttons), `#rollback`,
-///   `#experiments` (one `.experiment` per experiment with an arms table, an `svg` CTR chart and a
+///   `#experiments` (one `.experiment` per experiment with its guardrail (`.guardrail`) and, when a
+///   guardrail ended it, its `.conclusion`; an arms table, an `svg` CTR chart and a
 ///   `.stop` button while it runs), `#stats`, `#latency tr`, `#error`.
 ///
 /// The pages are raw string literals, so the JavaScript's backslashes and quotes need no escaping;
@@ -468,6 +469,8 @@ enum WebPages {
     .experiment > header { display: flex; align-items: center; gap: 10px; flex-wrap: wrap; margin-bottom: 8px; }
     .experiment > header .spacer { flex: 1; }
     .experiment .body { display: grid; gap: 12px; }
+    .experiment .conclusion { margin: 0; padding: 8px 10px; border-left: 3px solid var(--accent, #b45309); background: rgba(180, 83, 9, 0.08); }
+    .experiment .guardrail { margin: 0; }
     .significant { color: var(--ok); font-weight: 600; }
     .ctr-chart { max-width: 100%; height: auto; font: 11px system-ui, sans-serif; }
     .ctr-chart text { fill: var(--fg); }
@@ -630,6 +633,10 @@ enum WebPages {
           running ? el("button", { class: "stop danger", text: "Stop", onclick: (e) => act(e.currentTarget, "POST", path`/experiments/${x.id}/stop`) }) : null,
         ),
         el("div", { class: "body" },
+          x.conclusion ? el("p", { class: "conclusion", text: x.conclusion }) : null,
+          el("p", { class: "muted guardrail", text: x.guardrail
+            ? `guardrail: looks at ${integer(x.guardrail.min_impressions)} impressions per arm and each doubling (${x.looks || 0} of ${x.guardrail.max_looks} taken), family-wise α ${x.guardrail.alpha}; a significantly worse arm is stopped${x.guardrail.promote_winner ? ", a significantly better one promoted" : ""}`
+            : "no guardrail: runs until stopped" }),
           el("table", { class: "arms" },
             el("thead", {}, el("tr", {}, ...["Arm", "Version", "Impressions", "Clicks", "CTR (95% interval)", "Purchases", "Purchase rate", "Lift vs control", "p-value"]
               .map((name, i) => el("th", { class: i > 1 && i !== 4 ? "num" : null, text: name })))),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StarlingData
+import StarlingEval
 import StarlingHTTP
 import StarlingLoopbackClient
 import StarlingModels
@@ -37,6 +38,7 @@ struct ServeBench: AsyncParsableCommand {
     @Option(parsing: .upToNextOption,
             help: "Also load a peer serving GET /recommend/{user}?k=10 on these 127.0.0.1 ports (replicas; scripts/serve_implicit_peer.py), same phases, after Starling's.")
     var peerPorts: [Int] = []
+    @Option(help: "Also write an SVG chart of the latencies (and the peer's) to this file.") var svg: String?
 
     func run() async throws {
         let root = try DataRoot.resolve(explicit: dataset.data)
@@ -73,19 +75,21 @@ struct ServeBench: AsyncParsableCommand {
 
         let runs = [warmUp, saturation, fixed, ingest]
         var peer: [String: Any]?
+        var peerSaturation: LoadGenerator.Outcome?, peerFixed: LoadGenerator.Outcome?
         if !peerPorts.isEmpty {
             let peerLoad = Load(ports: peerPorts, users: data.users.ids, items: data.items.ids)
             let peerWarmUp = await peerLoad.recommend(connections: concurrency, seconds: 3, pacing: .closedLoop)
-            let peerSaturation = await peerLoad.recommend(connections: concurrency, seconds: saturationSeconds, pacing: .closedLoop)
-            let peerFixed = await peerLoad.recommend(connections: rateConnections, seconds: seconds, pacing: .fixedRate(rate))
-            Console.status("peer on ports \(peerPorts.map(String.init).joined(separator: ", ")): saturation \(Int(peerSaturation.requestsPerSecond)) requests/s, "
-                + "p99 at \(Int(rate))/s \(ms(peerFixed.percentileMs(99))) ms, errors \(peerWarmUp.errors + peerSaturation.errors + peerFixed.errors)")
-            peer = ["saturation": summary(peerSaturation, ["connections": concurrency]),
-                    "fixed_rate": summary(peerFixed, ["connections": rateConnections, "target_rps": rate]),
-                    "errors": peerWarmUp.errors + peerSaturation.errors + peerFixed.errors,
-                    "saturation_rps_ratio_starling_vs_peer": (saturation.requestsPerSecond / peerSaturation.requestsPerSecond).rounded(to: 3),
-                    "p99_at_rate_ratio_starling_vs_peer": (fixed.percentileMs(99) / peerFixed.percentileMs(99)).rounded(to: 3)]
-            if let e = [peerWarmUp, peerSaturation, peerFixed].compactMap(\.firstError).first { peer?["first_error"] = e }
+            let peerSat = await peerLoad.recommend(connections: concurrency, seconds: saturationSeconds, pacing: .closedLoop)
+            let peerRate = await peerLoad.recommend(connections: rateConnections, seconds: seconds, pacing: .fixedRate(rate))
+            (peerSaturation, peerFixed) = (peerSat, peerRate)
+            Console.status("peer on ports \(peerPorts.map(String.init).joined(separator: ", ")): saturation \(Int(peerSat.requestsPerSecond)) requests/s, "
+                + "p99 at \(Int(rate))/s \(ms(peerRate.percentileMs(99))) ms, errors \(peerWarmUp.errors + peerSat.errors + peerRate.errors)")
+            peer = ["saturation": summary(peerSat, ["connections": concurrency]),
+                    "fixed_rate": summary(peerRate, ["connections": rateConnections, "target_rps": rate]),
+                    "errors": peerWarmUp.errors + peerSat.errors + peerRate.errors,
+                    "saturation_rps_ratio_starling_vs_peer": (saturation.requestsPerSecond / peerSat.requestsPerSecond).rounded(to: 3),
+                    "p99_at_rate_ratio_starling_vs_peer": (fixed.percentileMs(99) / peerRate.percentileMs(99)).rounded(to: 3)]
+            if let e = [peerWarmUp, peerSat, peerRate].compactMap(\.firstError).first { peer?["first_error"] = e }
         }
 
         let errors = runs.reduce(0) { $0 + $1.errors }
@@ -104,6 +108,18 @@ struct ServeBench: AsyncParsableCommand {
         if rate != 1000 { result["p99_ms_at_1000rps"] = NSNull() }
         if let first = runs.compactMap(\.firstError).first { result["first_error"] = first }
         if let peer { result["peer"] = peer }
+        if let svg {
+            var series: [(name: String, values: [Double])] = [("Starling", [saturation.percentileMs(50), saturation.percentileMs(99),
+                                                                             fixed.percentileMs(50), fixed.percentileMs(99)])]
+            if let peerSaturation, let peerFixed {
+                series.append(("Python peer (implicit + uvicorn)", [peerSaturation.percentileMs(50), peerSaturation.percentileMs(99),
+                                                                     peerFixed.percentileMs(50), peerFixed.percentileMs(99)]))
+            }
+            let chart = BarChart(title: "GET /recommend k=10, MovieLens-1M, latency ms (lower is better)",
+                                 groups: ["p50 at saturation", "p99 at saturation", "p50 at \(Int(rate))/s", "p99 at \(Int(rate))/s"],
+                                 series: series)
+            try chart.svg().write(toFile: svg, atomically: true, encoding: .utf8)
+        }
         let out = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
         if json {
             print(String(decoding: out, as: UTF8.self))

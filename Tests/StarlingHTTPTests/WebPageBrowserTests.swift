@@ -296,6 +296,27 @@ struct WebPageBrowserTests {
                 return badge == "stopped" && stopButtons.isEmpty ? true : nil
             }
 
+            #expect(try await browser.find(".experiment[data-id=\"browser-exp\"] .guardrail").text().contains("looks at 1,000 impressions per arm"))
+
+            // An experiment ended by its guardrail shows why. Its counters are fed to the book
+            // directly (200 impressions per arm; 80 clicks against 5), then the guardrail looks.
+            let guarded = try await live.call("POST", "/experiments", json: [
+                "id": "guarded", "arms": [["name": "control", "version": 1], ["name": "small", "version": 2]], "guardrail": ["min_impressions": 100],
+            ])
+            try #require(guarded.status == 201, "\(guarded.text)")
+            for (arm, clicks) in [(0, 80), (1, 5)] {
+                let items = (0..<200).map { "g\(arm)-\($0)" }
+                live.service.experiments.recordImpressions(experiment: "guarded", arm: arm, user: "guarded-\(arm)", items: items)
+                for item in items.prefix(clicks) { live.service.experiments.recordOutcome(user: "guarded-\(arm)", item: item, isPurchase: false) }
+            }
+            let ended = try #require(try live.service.enforceGuardrails())
+            let conclusion = try #require(ended.conclusion)
+            #expect(conclusion.contains("'small'") && conclusion.contains("did worse"))
+            _ = try await Self.wait(browser, "the page to show the guardrail's conclusion") {
+                let texts = try await browser.findAll(".experiment[data-id=\"guarded\"] .conclusion")
+                return try await texts.first?.text() == conclusion ? true : nil
+            }
+
             // Live figures match /stats; every latency row has numbers.
             let stats = try await live.call("GET", "/stats").json ?? [:]
             let figures = try await Self.wait(browser, "the live figures") { () -> [String: String]? in
