@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "StarlingServe",
             dependencies: [
-                "StarlingModels", "StarlingTensor", "StarlingIndex", "StarlingStream", "StarlingData",
+                "StarlingModels", "StarlingTensor", "StarlingIndex", "StarlingStream", "StarlingData", "StarlingEval",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: cpuFlags

@@ -39,6 +39,8 @@ extension APIServer {
         var alpha: Float?
         var regularization: Float?
         var promote: Bool?
+        /// Share of the log held out to measure the version's accuracy (default 0.1; 0: none).
+        var holdOut: Double?
     }
 
     struct Published: Encodable {
@@ -77,9 +79,9 @@ extension APIServer {
                   configuration.alpha >= 0, configuration.regularization >= 0 else {
                 throw ServiceError.badRequest("factors must be 1–1024, iterations 1–200, alpha and regularization ≥ 0")
             }
-            let promote = body.promote ?? false, chosen = configuration
+            let promote = body.promote ?? false, chosen = configuration, holdOut = body.holdOut ?? 0.1
             let v = try await Blocking.run {
-                let v = try service.retrain(configuration: chosen)
+                let v = try service.retrain(configuration: chosen, holdOut: holdOut)
                 if promote { try service.promote(v) }
                 return v
             }

@@ -1,5 +1,6 @@
 import Foundation
 import StarlingData
+import StarlingEval
 import StarlingModels
 import StarlingStream
 import Synchronization
@@ -224,20 +225,41 @@ public final class RecommendationService: Sendable {
     }
 
     /// Trains iALS on every event in the log and publishes it (not promoted); returns the version.
+    /// With `holdOut` > 0 the version's metadata also records held-out accuracy: the same
+    /// configuration is first fitted on a seeded random (1 − holdOut) share of the log's
+    /// user–item pairs and ranked against the rest (full ranking, training items excluded).
     public func retrain(configuration ials: IALS.Configuration = IALS.Configuration(factors: 64, regularization: 0.05, alpha: 5, iterations: 10),
-                        progress: (FitEvent) -> Void = { _ in }) throws -> Int {
+                        holdOut: Double = 0.1, progress: (FitEvent) -> Void = { _ in }) throws -> Int {
         let data = try log.dataset(name: "event-log")
         guard data.eventCount > 0 else { throw ServiceError.conflict("the event log is empty: post events before training") }
+        guard holdOut >= 0 && holdOut < 1 else { throw ServiceError.badRequest("hold_out must be in [0, 1), got \(holdOut)") }
+        var metadata = ["trained_on": "event-log", "events": "\(data.eventCount)", "users": "\(data.userCount)", "items": "\(data.itemCount)",
+                        "factors": "\(ials.factors)", "alpha": "\(ials.alpha)", "regularization": "\(ials.regularization)"]
+        if holdOut > 0 {
+            metadata.merge(try Self.heldOutMetrics(data, configuration: ials, holdOut: holdOut)) { a, _ in a }
+        }
         let matrix = data.interactionMatrix(value: .one)
         let model = try IALS.fit(matrix, configuration: ials, events: progress)
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("starling-retrain-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: tmp) }
         try model.save(to: tmp)
         let times = data.events.timestamps ?? []
-        var metadata = ["trained_on": "event-log", "events": "\(data.eventCount)", "users": "\(data.userCount)", "items": "\(data.itemCount)",
-                        "factors": "\(ials.factors)", "alpha": "\(ials.alpha)", "regularization": "\(ials.regularization)"]
         if let first = times.min(), let last = times.max() { metadata["data_from"] = "\(first)"; metadata["data_to"] = "\(last)" }
         return try publish(checkpoint: tmp, itemIds: data.items, metadata: metadata)
+    }
+
+    /// Recall@20, NDCG@20 and HR@10 of `configuration` fitted on a seeded random split of `data`.
+    static func heldOutMetrics(_ data: Dataset, configuration: IALS.Configuration, holdOut: Double) throws -> [String: String] {
+        let split = DatasetSplit.random(data, trainFraction: 1 - holdOut, seed: 42)
+        let train = split.train.interactionMatrix(value: .one), test = split.test.interactionMatrix(value: .one)
+        let model = try IALS.fit(train, configuration: configuration)
+        let report = FullRankingEvaluator(train: train, test: test, ks: [10, 20], datasetName: data.name,
+                                          splitDescription: split.protocolDescription).evaluate(model)
+        var out = ["holdout_protocol": "\(split.protocolDescription); full ranking excluding training items; \(report.users) test users"]
+        for key in ["Recall@20", "NDCG@20", "HR@10"] {
+            if let v = report.metrics[key] { out["holdout_\(key.lowercased())"] = String(format: "%.4f", v) }
+        }
+        return out
     }
 
     /// Loads, warms and activates `version`; requests in flight finish on the previous model.

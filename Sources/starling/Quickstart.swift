@@ -51,6 +51,10 @@ struct Quickstart: AsyncParsableCommand {
         let version = try system.retrain(configuration: ials) { Self.progress($0) }
         try system.promote(version)
         Console.status("service: model version \(version) (iALS on all \(stored) events) is active")
+        if let m = try system.registry.versions().first(where: { $0.version == version })?.metadata, let recall = m["holdout_recall@20"] {
+            Console.status("service: version \(version) measured before training on everything: Recall@20 \(recall), "
+                + "NDCG@20 \(m["holdout_ndcg@20"] ?? "?"), HR@10 \(m["holdout_hr@10"] ?? "?") (\(m["holdout_protocol"] ?? ""))")
+        }
         let user = data.users.ids[0]
         let sample = try system.recommend(RecommendationQuery(user: user, count: 5))
         Console.status("recommendations for user \(user): " + sample.items.map { "\($0.title ?? $0.item) [\($0.source.rawValue)]" }.joined(separator: "; "))

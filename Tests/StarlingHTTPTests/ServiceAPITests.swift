@@ -162,6 +162,12 @@ struct ServiceAPITests {
         #expect((try await live.call("GET", "/readyz")).json?["model_version"] as? Int == 1)
         let trained = try await live.call("POST", "/models/retrain", json: ["factors": 8, "iterations": 3, "promote": true])
         #expect(trained.status == 201 && trained.json?["version"] as? Int == 2 && trained.json?["active"] as? Int == 2)
+        // The version records its held-out accuracy (10% of the log's pairs, seeded) with the protocol.
+        let info = try #require((try await live.call("GET", "/models")).json?["versions"] as? [[String: Any]]).first { $0["version"] as? Int == 2 }
+        let metadata = info?["metadata"] as? [String: String] ?? [:]
+        let recall = Double(metadata["holdout_recall@20"] ?? "") ?? -1
+        #expect(recall > 0.05 && recall < 1, "\(metadata)")
+        #expect(metadata["holdout_protocol"]?.contains("full ranking") == true && metadata["holdout_ndcg@20"] != nil && metadata["data_to"] != nil)
         #expect((try await live.call("GET", "/recommend/1?k=3")).json?["model_version"] as? Int == 2)
         #expect((try await live.call("POST", "/models/rollback")).json?["active"] as? Int == 1)
         let models = try await live.call("GET", "/models")
