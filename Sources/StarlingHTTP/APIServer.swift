@@ -65,6 +65,7 @@ public struct APIServer: Sendable {
         addRecommendationRoutes(router)
         addModelRoutes(router)
         addExperimentRoutes(router)
+        addFeatureRoutes(router)
         addPages(router)
         return router
     }
@@ -90,6 +91,7 @@ public struct APIServer: Sendable {
                     }
                 } catch { logger.error("experiment guardrail failed: \(error)") }
                 do { try service.flush() } catch { logger.error("flushing experiment counters failed: \(error)") }
+                service.features.expire(atMs: RecommendationService.nowMs())
             }
         }
         defer { flusher.cancel(); try? service.flush() }

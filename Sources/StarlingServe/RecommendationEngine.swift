@@ -98,6 +98,12 @@ public final class RecommendationEngine: Sendable {
     public var userCount: Int { activity.userCount }
     public var itemCount: Int { items.withLock { $0.count } }
 
+    /// An item's categories, looked up in a snapshot of the item table (for a batch of events).
+    public func categoryLookup() -> @Sendable (String) -> [String] {
+        let table = items.withLock { $0 }
+        return { id in table.index(of: id).map { table.categories[Int($0)] } ?? [] }
+    }
+
     /// The title of item `id`, if catalogued with one.
     public func title(of id: String) -> String? {
         items.withLock { t in t.index(of: id).flatMap { t.titles[Int($0)] } }

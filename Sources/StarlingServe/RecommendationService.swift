@@ -44,6 +44,9 @@ public final class RecommendationService: Sendable {
     public let registry: ModelRegistry
     public let engine: RecommendationEngine
     public let experiments: ExperimentBook
+    /// Streaming features (windowed counts per user, item and category), from `features.json` in
+    /// the service folder or ``FeatureDefinition/standard``.
+    public let features: InMemoryFeatureStore
     private let active = Mutex<ServingModel?>(nil)
     private let armModels = Mutex<[Int: ServingModel]>([:])
     private let modelLock = Mutex<Void>(())
@@ -59,6 +62,7 @@ public final class RecommendationService: Sendable {
         engine = RecommendationEngine(popularityHalfLife: configuration.popularityHalfLife)
         experiments = ExperimentBook(experiments: try catalogue.experiments())
         engine.apply(items: try catalogue.allItems())
+        features = try InMemoryFeatureStore(definitions: try Self.featureDefinitions(in: dir))
         let events = try log.events()
         var start = 0
         while start < events.count {
@@ -66,10 +70,24 @@ public final class RecommendationService: Sendable {
             engine.record(Array(events[start..<end]))
             start = end
         }
+        // Features need only the events inside the longest window of the newest one.
+        if let newest = events.map(\.timestamp).max() {
+            let horizon = newest - (features.definitions.map(\.windowMs).max() ?? 0)
+            features.record(events.filter { $0.timestamp > horizon }, categories: engine.categoryLookup())
+        }
         if let (version, model) = registry.current {
             let serving = try ServingModel(version: version, model: model, itemIds: try itemIds(version: version))
             _ = engine.mapping(for: serving)
             active.withLock { $0 = serving }
+        }
+    }
+
+    /// The feature definitions in `features.json` under `directory`, else the standard ones.
+    static func featureDefinitions(in directory: URL) throws -> [FeatureDefinition] {
+        let url = directory.appendingPathComponent("features.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return FeatureDefinition.standard }
+        do { return try FeatureDefinition.load(json: try Data(contentsOf: url)) } catch {
+            throw ServiceError.badRequest("\(url.path): \(error)")
         }
     }
 
@@ -163,6 +181,7 @@ public final class RecommendationService: Sendable {
         // history or experiment results either.
         let fresh = added.count == events.count ? events : added.map { events[$0] }
         engine.record(fresh)
+        features.record(fresh, categories: engine.categoryLookup())
         for e in fresh where e.type == .click || e.type == .purchase {
             experiments.recordOutcome(user: e.user, item: e.item, isPurchase: e.type == .purchase)
         }

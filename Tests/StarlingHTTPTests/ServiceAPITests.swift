@@ -73,6 +73,35 @@ struct ServiceAPITests {
         #expect(Self.ids(diverse).count == 10)
     }
 
+    @Test("streaming features: windowed counts per user, item and category follow posted events; re-sent ids count once")
+    func streamingFeatures() async throws {
+        let live = try await LiveServer(train: false).start()
+        defer { Task { await live.stop() } }
+        let definitions = try #require(try await live.call("GET", "/features").json?["definitions"] as? [[String: Any]])
+        #expect(definitions.count == 18)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        // Items 50 and 181 (Star Wars, Return of the Jedi) are both Sci-Fi in MovieLens-100K.
+        let before = try await live.call("GET", "/features/category/Sci-Fi")
+        let sciFiBefore = (before.json?["values"] as? [String: Double])?["category_clicks_5m"] ?? -1
+        var events: [[String: Any]] = []
+        for k in 0..<6 {
+            let item = k < 4 ? "50" : "181", type = k % 2 == 0 ? "click" : "view", at: Int64 = now - Int64(k) * 60_000
+            events.append(["user": "feature-user", "item": item, "type": type, "timestamp": at, "event_id": "feature-\(k)"])
+        }
+        for _ in 0..<2 { #expect(try await live.call("POST", "/events", json: events).status == 200) }
+        let user = try #require(try await live.call("GET", "/features/user/feature-user").json?["values"] as? [String: Double])
+        #expect(user["user_events_5m"] == 5 && user["user_events_1h"] == 6 && user["user_clicks_1h"] == 3, "\(user)")
+        let item = try #require(try await live.call("GET", "/features/item/50").json?["values"] as? [String: Double])
+        #expect(item["item_events_1h"] == 4 && item["item_clicks_1h"] == 2, "\(item)")
+        let sciFi = try #require(try await live.call("GET", "/features/category/Sci-Fi").json?["values"] as? [String: Double])
+        #expect(sciFi["category_clicks_5m"] == sciFiBefore + 3, "\(sciFi)")
+        // Two hours later only the 1-day windows remember them.
+        let later = try #require(try await live.call("GET", "/features/user/feature-user?at=\(now + 7_200_000)").json?["values"] as? [String: Double])
+        #expect(later["user_events_1h"] == 0 && later["user_events_1d"] == 6)
+        #expect(try await live.call("GET", "/features/shop/1").status == 400)
+        #expect(try await live.call("GET", "/features/user/x?at=soon").status == 400)
+    }
+
     @Test("bad input gets a 4xx naming the problem")
     func badInput() async throws {
         let live = try await LiveServer(maxBodyBytes: 4096).start()

@@ -1,0 +1,39 @@
+import Foundation
+import Hummingbird
+import StarlingServe
+import StarlingStream
+
+extension APIServer {
+    struct FeatureList: Encodable {
+        var definitions: [FeatureDefinition]
+    }
+
+    struct FeatureValues: Encodable {
+        var entity: String
+        var key: String
+        /// The end of the windows, Unix milliseconds.
+        var at: Int64
+        var values: [String: Float]
+    }
+
+    func addFeatureRoutes(_ router: Router<BasicRequestContext>) {
+        let service = self.service
+        on(router, .get, "/features") { _, _ -> Response in
+            try JSONCoding.response(FeatureList(definitions: service.features.definitions))
+        }
+        on(router, .get, "/features/:entity/:id") { request, context -> Response in
+            let raw = try context.parameters.require("entity")
+            guard let entity = FeatureDefinition.Entity(rawValue: raw) else {
+                throw ServiceError.badRequest("entity must be one of \(FeatureDefinition.Entity.allCases.map(\.rawValue).joined(separator: ", ")), got '\(raw)'")
+            }
+            let id = try context.parameters.require("id")
+            var at = RecommendationService.nowMs()
+            if let t = request.uri.queryParameters["at"] {
+                guard let v = Int64(t) else { throw ServiceError.badRequest("query parameter 'at' must be Unix milliseconds, got '\(t)'") }
+                at = v
+            }
+            return try JSONCoding.response(FeatureValues(entity: raw, key: id, at: at,
+                                                         values: service.features.values(entity: entity, key: id, atMs: at)))
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import StarlingData
+
+/// Where streaming features live: events go in as they are stored, values come out at request
+/// time. Implementations: ``InMemoryFeatureStore`` (one process); a shared store (Redis) is the
+/// next one, so that several serving replicas read the same values.
+public protocol FeatureStore: Sendable {
+    /// The features this store maintains.
+    var definitions: [FeatureDefinition] { get }
+    /// Applies events (each once); `categories` gives an item's categories for category features.
+    func record(_ events: [LoggedEvent], categories: (String) -> [String])
+    /// The value of every feature of `entity` for `key` over windows ending at `atMs`.
+    func values(entity: FeatureDefinition.Entity, key: String, atMs: Int64) -> [String: Float]
+}

@@ -1,0 +1,96 @@
+import StarlingData
+import Synchronization
+
+/// Streaming features in this process: per entity key, one ``SlidingWindowSum`` per feature of
+/// that entity, in shards with a lock each so that ingestion and requests for different keys
+/// rarely wait on each other.
+public final class InMemoryFeatureStore: FeatureStore {
+    public let definitions: [FeatureDefinition]
+    /// Feature indices per entity, in `definitions` order.
+    private let byEntity: [FeatureDefinition.Entity: [Int]]
+    private let buckets: Int
+    private final class Shard: Sendable {
+        let windows = Mutex<[String: [SlidingWindowSum]]>([:])
+    }
+    private let shards: [FeatureDefinition.Entity: [Shard]]
+    private let late = Atomic<Int>(0)
+
+    /// A store for `definitions`; each window is kept in `buckets` buckets (the precision of its far edge).
+    public init(definitions: [FeatureDefinition] = FeatureDefinition.standard, buckets: Int = 60, shardCount: Int = 32) throws(FeatureError) {
+        try FeatureDefinition.validate(definitions)
+        guard buckets >= 1 && buckets <= 3600 else { throw .invalidDefinition("buckets must be 1–3600, got \(buckets)") }
+        self.definitions = definitions
+        self.buckets = buckets
+        var byEntity: [FeatureDefinition.Entity: [Int]] = [:]
+        for (k, d) in definitions.enumerated() { byEntity[d.entity, default: []].append(k) }
+        self.byEntity = byEntity
+        shards = Dictionary(uniqueKeysWithValues: FeatureDefinition.Entity.allCases.map { e in (e, (0..<shardCount).map { _ in Shard() }) })
+    }
+
+    /// Events that arrived later than their features' windows and were not counted.
+    public var lateEvents: Int { late.load(ordering: .relaxed) }
+
+    private func shard(_ entity: FeatureDefinition.Entity, _ key: String) -> Shard {
+        let list = shards[entity]!
+        return list[Int(UInt(bitPattern: key.hashValue) % UInt(list.count))]
+    }
+
+    public func record(_ events: [LoggedEvent], categories: (String) -> [String]) {
+        for e in events {
+            for entity in FeatureDefinition.Entity.allCases {
+                guard let features = byEntity[entity] else { continue }
+                let keys: [String]
+                switch entity {
+                case .user: keys = [e.user]
+                case .item: keys = [e.item]
+                case .category: keys = categories(e.item)
+                }
+                for key in keys { add(e, entity: entity, key: key, features: features) }
+            }
+        }
+    }
+
+    private func add(_ e: LoggedEvent, entity: FeatureDefinition.Entity, key: String, features: [Int]) {
+        let dropped = shard(entity, key).windows.withLock { map -> Int in
+            if map[key] == nil { map[key] = features.map { SlidingWindowSum(windowMs: definitions[$0].windowMs, buckets: buckets) } }
+            var dropped = 0
+            for (slot, f) in features.enumerated() {
+                let d = definitions[f]
+                if let type = d.eventType, type != e.type { continue }
+                // Mutated in place through the dictionary (no copy of the windows).
+                if map[key]?[slot].add(d.aggregation == .count ? 1 : e.value, atMs: e.timestamp) == false { dropped += 1 }
+            }
+            return dropped
+        }
+        if dropped > 0 { late.add(dropped, ordering: .relaxed) }
+    }
+
+    public func values(entity: FeatureDefinition.Entity, key: String, atMs t: Int64) -> [String: Float] {
+        guard let features = byEntity[entity] else { return [:] }
+        let windows = shard(entity, key).windows.withLock { $0[key] }
+        var out: [String: Float] = [:]
+        for (slot, f) in features.enumerated() { out[definitions[f].name] = windows?[slot].value(atMs: t) ?? 0 }
+        return out
+    }
+
+    /// Forgets keys none of whose windows can count anything at `atMs` or later; returns how many.
+    @discardableResult
+    public func expire(atMs t: Int64) -> Int {
+        var removed = 0
+        for list in shards.values {
+            for s in list {
+                removed += s.windows.withLock { map in
+                    let stale = map.filter { $0.value.allSatisfy { $0.isExpired(atMs: t) } }.map(\.key)
+                    for k in stale { map.removeValue(forKey: k) }
+                    return stale.count
+                }
+            }
+        }
+        return removed
+    }
+
+    /// How many keys each entity holds.
+    public var keyCounts: [FeatureDefinition.Entity: Int] {
+        shards.mapValues { list in list.reduce(0) { n, s in n + s.windows.withLock { $0.count } } }
+    }
+}
