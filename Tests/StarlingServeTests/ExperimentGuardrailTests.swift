@@ -71,6 +71,7 @@ struct ExperimentGuardrailTests {
                 if e.look() != nil { stopped += 1; break }
             }
         }
+        print("guardrail A/A: \(stopped) of \(runs) experiments stopped (alpha 0.05, up to 8 looks)")
         #expect(Double(stopped) / Double(runs) < 0.05, "\(stopped) of \(runs) A/A experiments stopped")
     }
 }
