@@ -262,6 +262,48 @@ public final class DurableEventLog: @unchecked Sendable {
         data.append(body)
     }
 
+    /// The version of the file: its inode, which a rewrite by ``removeEvents(where:)`` changes.
+    private static func inode(_ fd: Int32) -> UInt64 {
+        var info = stat()
+        return fstat(fd, &info) == 0 ? UInt64(info.st_ino) : 0
+    }
+
+    /// Up to `max` durable events after `position`, and the position after them. From the start
+    /// when `position` is nil or belongs to a file the log has since rewritten (so a reader may
+    /// see events again, never miss one). Only events on disk are returned: a reader never sees
+    /// an append before it is acknowledged.
+    public func read(after position: LogPosition?, max: Int) throws -> (events: [LoggedEvent], next: LogPosition) {
+        precondition(max > 0)
+        condition.lock()
+        let size = fileSize, generation = Self.inode(fd)
+        // A duplicate keeps reading the same file even if a rewrite renames a new one over it.
+        let reader = dup(fd)
+        condition.unlock()
+        guard reader >= 0 else { throw EventLogError.io(path: path, operation: "dup", errno: errno) }
+        defer { close(reader) }
+        var offset = 0
+        if let position, position.generation == generation, position.offset <= size { offset = position.offset }
+        var events: [LoggedEvent] = []
+        var chunk = 1 << 16
+        while events.count < max && offset < size {
+            let want = min(chunk, size - offset)
+            var buffer = Data(count: want)
+            let got = buffer.withUnsafeMutableBytes { pread(reader, $0.baseAddress!, want, off_t(offset)) }
+            guard got == want else { throw EventLogError.io(path: path, operation: "pread", errno: got < 0 ? errno : EIO) }
+            let (good, n, problem) = Self.scan(buffer, limit: max - events.count) { events.append($0) }
+            offset += good
+            if n == 0, let problem {
+                // A record longer than the chunk: read more at once. Anything else inside the
+                // durable size is damage.
+                guard problem.reason == "cut off", want < size - (offset - good) else {
+                    throw EventLogError.corrupt(path: path, offset: offset, reason: problem.reason)
+                }
+                chunk *= 4
+            }
+        }
+        return (events, LogPosition(generation: generation, offset: offset))
+    }
+
     /// Every stored event, in append order.
     public func events() throws -> [LoggedEvent] {
         condition.lock()
@@ -275,10 +317,11 @@ public final class DurableEventLog: @unchecked Sendable {
 
     /// Walks the records of `data`, calling `body` for each good one. Returns the byte length of the
     /// good prefix, the number of good records, and the first problem (with the bad record's end).
-    static func scan(_ data: Data, _ body: (LoggedEvent) -> Void) -> (Int, Int, (reason: String, recordEnd: Int)?) {
+    /// Stops after `limit` records.
+    static func scan(_ data: Data, limit: Int = .max, _ body: (LoggedEvent) -> Void) -> (Int, Int, (reason: String, recordEnd: Int)?) {
         data.withUnsafeBytes { raw -> (Int, Int, (reason: String, recordEnd: Int)?) in
             var offset = 0, n = 0
-            while offset < raw.count {
+            while offset < raw.count && n < limit {
                 guard offset + 8 <= raw.count else { return (offset, n, ("cut off", raw.count - offset)) }
                 let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
                 let crc = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
