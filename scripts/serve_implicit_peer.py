@@ -15,7 +15,7 @@ Usage: scripts/serve_implicit_peer.py [--data DIR] [--replicas 2]
 Prints `listening on PORT PORT ...` once every replica answers, then serves until killed.
 Needs: pip install implicit numpy scipy uvicorn starlette.
 """
-import argparse, os, socket, subprocess, sys, tempfile, time, urllib.request
+import argparse, os, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
@@ -85,13 +85,17 @@ def main():
     parser.add_argument("--data")
     parser.add_argument("--replicas", type=int, default=2)
     args = parser.parse_args()
-    model_path = os.path.join(tempfile.mkdtemp(prefix="starling-peer-"), "als.npz")
-    train(data_root(args.data), model_path)
-    ports = [free_port() for _ in range(args.replicas)]
-    env = dict(os.environ, STARLING_PEER_MODEL=model_path, PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
-    servers = [subprocess.Popen([sys.executable, "-m", "uvicorn", "serve_implicit_peer:make_app", "--factory", "--host", "127.0.0.1",
-                                 "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env) for port in ports]
+    # SIGTERM (how bench_serve_vs_python.sh stops it) ends through `finally`: replicas stopped, files removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    model_dir = tempfile.mkdtemp(prefix="starling-peer-")
+    servers = []
     try:
+        model_path = os.path.join(model_dir, "als.npz")
+        train(data_root(args.data), model_path)
+        ports = [free_port() for _ in range(args.replicas)]
+        env = dict(os.environ, STARLING_PEER_MODEL=model_path, PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
+        servers = [subprocess.Popen([sys.executable, "-m", "uvicorn", "serve_implicit_peer:make_app", "--factory", "--host", "127.0.0.1",
+                                     "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env) for port in ports]
         for port in ports:
             for _ in range(600):
                 try:
@@ -105,7 +109,9 @@ def main():
     finally:
         for s in servers:
             s.terminate()
-
+        for s in servers:
+            s.wait()
+        shutil.rmtree(model_dir, ignore_errors=True)
 
 if __name__ == "__main__":
     main()
