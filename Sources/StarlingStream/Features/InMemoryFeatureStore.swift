@@ -36,33 +36,32 @@ public final class InMemoryFeatureStore: FeatureStore {
     }
 
     public func record(_ events: [LoggedEvent], categories: (String) -> [String]) {
+        let user = byEntity[.user], item = byEntity[.item], category = byEntity[.category]
         for e in events {
-            for entity in FeatureDefinition.Entity.allCases {
-                guard let features = byEntity[entity] else { continue }
-                let keys: [String]
-                switch entity {
-                case .user: keys = [e.user]
-                case .item: keys = [e.item]
-                case .category: keys = categories(e.item)
-                }
-                for key in keys { add(e, entity: entity, key: key, features: features) }
-            }
+            if let user { add(e, entity: .user, key: e.user, features: user) }
+            if let item { add(e, entity: .item, key: e.item, features: item) }
+            if let category { for key in categories(e.item) { add(e, entity: .category, key: key, features: category) } }
         }
     }
 
     private func add(_ e: LoggedEvent, entity: FeatureDefinition.Entity, key: String, features: [Int]) {
         let dropped = shard(entity, key).windows.withLock { map -> Int in
-            if map[key] == nil { map[key] = features.map { SlidingWindowSum(windowMs: definitions[$0].windowMs, buckets: buckets) } }
-            var dropped = 0
-            for (slot, f) in features.enumerated() {
-                let d = definitions[f]
-                if let type = d.eventType, type != e.type { continue }
-                // Mutated in place through the dictionary (no copy of the windows).
-                if map[key]?[slot].add(d.aggregation == .count ? 1 : e.value, atMs: e.timestamp) == false { dropped += 1 }
-            }
-            return dropped
+            // One lookup, and the windows are mutated in place in the dictionary's storage.
+            Self.add(e, to: &map[key, default: features.map { SlidingWindowSum(windowMs: definitions[$0].windowMs, buckets: buckets) }],
+                     features: features, definitions: definitions)
         }
         if dropped > 0 { late.add(dropped, ordering: .relaxed) }
+    }
+
+    /// Adds `e` to the windows of `features` it matches; returns how many refused it as too late.
+    private static func add(_ e: LoggedEvent, to windows: inout [SlidingWindowSum], features: [Int], definitions: [FeatureDefinition]) -> Int {
+        var dropped = 0
+        for (slot, f) in features.enumerated() {
+            let d = definitions[f]
+            if let type = d.eventType, type != e.type { continue }
+            if !windows[slot].add(d.aggregation == .count ? 1 : e.value, atMs: e.timestamp) { dropped += 1 }
+        }
+        return dropped
     }
 
     public func values(entity: FeatureDefinition.Entity, key: String, atMs t: Int64) -> [String: Float] {
