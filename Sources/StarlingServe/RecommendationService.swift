@@ -247,15 +247,22 @@ public final class RecommendationService: Sendable {
     /// With `holdOut` > 0 the version's metadata also records held-out accuracy: the same
     /// configuration is first fitted on a seeded random (1 − holdOut) share of the log's
     /// user–item pairs and ranked against the rest (full ranking, training items excluded).
+    /// `evaluated` receives the whole held-out report (every metric, the protocol).
     public func retrain(configuration ials: IALS.Configuration = IALS.Configuration(factors: 64, regularization: 0.05, alpha: 5, iterations: 10),
-                        holdOut: Double = 0.1, progress: (FitEvent) -> Void = { _ in }) throws -> Int {
+                        holdOut: Double = 0.1, progress: (FitEvent) -> Void = { _ in },
+                        evaluated: (EvaluationReport) -> Void = { _ in }) throws -> Int {
         let data = try log.dataset(name: "event-log")
         guard data.eventCount > 0 else { throw ServiceError.conflict("the event log is empty: post events before training") }
         guard holdOut >= 0 && holdOut < 1 else { throw ServiceError.badRequest("hold_out must be in [0, 1), got \(holdOut)") }
         var metadata = ["trained_on": "event-log", "events": "\(data.eventCount)", "users": "\(data.userCount)", "items": "\(data.itemCount)",
                         "factors": "\(ials.factors)", "alpha": "\(ials.alpha)", "regularization": "\(ials.regularization)"]
         if holdOut > 0 {
-            metadata.merge(try Self.heldOutMetrics(data, configuration: ials, holdOut: holdOut)) { a, _ in a }
+            let report = try Self.heldOutEvaluation(data, configuration: ials, holdOut: holdOut, progress: progress)
+            evaluated(report)
+            metadata["holdout_protocol"] = "\(report.evaluationProtocol.split); full ranking excluding training items; \(report.users) test users"
+            for key in ["Recall@20", "NDCG@20", "HR@10"] {
+                if let v = report.metrics[key] { metadata["holdout_\(key.lowercased())"] = String(format: "%.4f", v) }
+            }
         }
         let matrix = data.interactionMatrix(value: .one)
         let model = try IALS.fit(matrix, configuration: ials, events: progress)
@@ -267,18 +274,16 @@ public final class RecommendationService: Sendable {
         return try publish(checkpoint: tmp, itemIds: data.items, metadata: metadata)
     }
 
-    /// Recall@20, NDCG@20 and HR@10 of `configuration` fitted on a seeded random split of `data`.
-    static func heldOutMetrics(_ data: Dataset, configuration: IALS.Configuration, holdOut: Double) throws -> [String: String] {
+    /// `configuration` fitted on a seeded random (1 − holdOut) share of `data`'s events and ranked
+    /// against the rest (full ranking, K 10 and 20).
+    static func heldOutEvaluation(_ data: Dataset, configuration: IALS.Configuration, holdOut: Double,
+                                  progress: (FitEvent) -> Void) throws -> EvaluationReport {
         let split = DatasetSplit.random(data, trainFraction: 1 - holdOut, seed: 42)
         let train = split.train.interactionMatrix(value: .one), test = split.test.interactionMatrix(value: .one)
-        let model = try IALS.fit(train, configuration: configuration)
-        let report = FullRankingEvaluator(train: train, test: test, ks: [10, 20], datasetName: data.name,
-                                          splitDescription: split.protocolDescription).evaluate(model)
-        var out = ["holdout_protocol": "\(split.protocolDescription); full ranking excluding training items; \(report.users) test users"]
-        for key in ["Recall@20", "NDCG@20", "HR@10"] {
-            if let v = report.metrics[key] { out["holdout_\(key.lowercased())"] = String(format: "%.4f", v) }
-        }
-        return out
+        let model = try IALS.fit(train, configuration: configuration, events: progress)
+        return FullRankingEvaluator(train: train, test: test, ks: [10, 20], datasetName: data.name, splitDescription: split.protocolDescription)
+            .evaluate(model, details: ["factors": "\(configuration.factors)", "alpha": "\(configuration.alpha)",
+                                       "regularization": "\(configuration.regularization)"])
     }
 
     /// Loads, warms and activates `version`; requests in flight finish on the previous model.
