@@ -89,12 +89,13 @@ let package = Package(
             name: "StarlingDataTests",
             dependencies: ["StarlingData", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
-        .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval"]),
+        .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport"),
+        .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval", "StarlingTestSupport"]),
         .testTarget(name: "StarlingEvalTests", dependencies: ["StarlingEval"]),
         .testTarget(name: "StarlingServeTests", dependencies: ["StarlingServe", "StarlingModels", "StarlingData", "StarlingStream"]),
         .testTarget(name: "StarlingHTTPTests", dependencies: ["StarlingHTTP", "StarlingServe", "StarlingLoopbackClient", "StarlingModels", "StarlingData",
-                                                       "StarlingStream", "StarlingTensor"]),
-        .testTarget(name: "StarlingStreamTests", dependencies: ["StarlingStream", "StarlingData"]),
+                                                       "StarlingStream", "StarlingTensor", "StarlingTestSupport"]),
+        .testTarget(name: "StarlingStreamTests", dependencies: ["StarlingStream", "StarlingData", "StarlingTestSupport"]),
         .testTarget(name: "StarlingIndexTests", dependencies: ["StarlingIndex", "StarlingModels", "StarlingData"]),
     ],
     swiftLanguageModes: [.v6]

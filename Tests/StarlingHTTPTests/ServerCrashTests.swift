@@ -1,6 +1,7 @@
 import Foundation
 import StarlingLoopbackClient
 import StarlingStream
+import StarlingTestSupport
 import Synchronization
 import Testing
 
@@ -24,7 +25,7 @@ struct ServerCrashTests {
 
     @Test("SIGKILL during ingestion loses no acknowledged event; re-sent events are stored once")
     func killedServerLosesNoAcknowledgedEvent() async throws {
-        let binary = Self.starlingBinary()
+        let binary = StarlingExecutable.url
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "no starling binary at \(binary.path)")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("starling-server-crash-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -220,15 +221,6 @@ struct ServerCrashTests {
     }
 
     // MARK: - Support
-
-    /// The `starling` executable, built beside the test bundle.
-    static func starlingBinary() -> URL {
-        var dir = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("starling").path) && dir.path != "/" {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("starling")
-    }
 
     /// Runs blocking work on a thread of its own, off Swift concurrency's few threads.
     static func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {

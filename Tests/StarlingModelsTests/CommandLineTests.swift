@@ -1,20 +1,13 @@
 import Foundation
 import StarlingData
+import StarlingTestSupport
 import Testing
 
 /// End-to-end: the `starling` binary trains, writes its artefacts and evaluates with `--json`, on
 /// a small synthetic dataset in the NCF file format.
 @Suite("The starling command line")
 struct CommandLineTests {
-    var binary: URL {
-        // The test bundle and the executable are built into the same folder.
-        let bundle = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
-        var dir = bundle.deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("starling").path) && dir.path != "/" {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("starling")
-    }
+    var binary: URL { StarlingExecutable.url }
 
     /// 30 users, 25 items; user u likes items with the same parity (learnable), one held out each.
     func syntheticDataRoot() throws -> URL {

@@ -1,21 +1,13 @@
 import Foundation
 import StarlingStream
+import StarlingTestSupport
 import Testing
 
 /// SIGKILL during ingestion: every event the writer saw acknowledged is in the log afterwards.
 @Suite("Event log crash safety")
 struct EventLogCrashTests {
-    /// The `starling` executable, built beside the test bundle.
-    static func starlingBinary() -> URL {
-        var dir = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])).deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("starling").path) && dir.path != "/" {
-            dir = dir.deletingLastPathComponent()
-        }
-        return dir.appendingPathComponent("starling")
-    }
-
     @Test func killedWriterLosesNoAcknowledgedEvent() throws {
-        let binary = Self.starlingBinary()
+        let binary = StarlingExecutable.url
         try #require(FileManager.default.isExecutableFile(atPath: binary.path))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-crash-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
