@@ -83,15 +83,18 @@ public struct APIServer: Sendable {
         )
         let service = self.service, logger = self.logger
         let flusher = Task {
+            var ticks = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(5))
+                ticks += 1
                 do {
                     if let ended = try await Blocking.run({ try service.enforceGuardrails() }) {
                         logger.notice("experiment '\(ended.id)' stopped: \(ended.conclusion ?? "")")
                     }
                 } catch { logger.error("experiment guardrail failed: \(error)") }
                 do { try service.flush() } catch { logger.error("flushing experiment counters failed: \(error)") }
-                service.features.expire(atMs: RecommendationService.nowMs())
+                // Forgetting stale feature keys walks every key: once a minute is enough.
+                if ticks % 12 == 0 { service.features.expire(atMs: RecommendationService.nowMs()) }
             }
         }
         defer { flusher.cancel(); try? service.flush() }

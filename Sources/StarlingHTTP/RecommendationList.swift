@@ -89,10 +89,9 @@ struct JSONByteWriter {
                 case 0x0D: buffer.writeStaticString("\\r")
                 case 0x09: buffer.writeStaticString("\\t")
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
                     buffer.writeStaticString("\\u00")
-                    raw(hex[Int(b >> 4)])
-                    raw(hex[Int(b & 15)])
+                    raw(Self.hex(b >> 4))
+                    raw(Self.hex(b & 15))
                 }
                 start = k + 1
             }
@@ -100,6 +99,8 @@ struct JSONByteWriter {
         }
         raw(UInt8(ascii: "\""))
     }
+
+    private static func hex(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 
     /// A float in its shortest round-tripping form; `null` if it is not finite (JSON has no NaN).
     mutating func number(_ x: Float) {

@@ -61,9 +61,12 @@ public final class Catalogue: Sendable {
     public func item(_ id: String) throws -> CatalogueItem? { try db.read { try Self.item($0, id) } }
 
     /// Removes item `id`; whether it existed.
-    public func deleteItem(_ id: String) throws -> Bool {
+    public func deleteItem(_ id: String) throws -> Bool { try delete(from: "items", id: id) }
+
+    /// Removes the row `id` of `table`; whether it existed.
+    private func delete(from table: String, id: String) throws -> Bool {
         try db.write { db in
-            try db.execute(sql: "DELETE FROM items WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
             return db.changesCount > 0
         }
     }
@@ -115,8 +118,8 @@ public final class Catalogue: Sendable {
         }
     }
 
-    /// Replaces user `id`'s attributes; not found if the user does not exist.
-    /// Merges `attributes` into user `id`'s (a string sets a key, nil removes it).
+    /// Merges `attributes` into user `id`'s (a string sets a key, nil removes it); not found if
+    /// the user does not exist.
     public func updateUser(_ id: String, attributes: [String: String?], now: Int64) throws -> CatalogueUser {
         try db.write { db in
             guard var user = try Self.user(db, id) else { throw ServiceError.notFound("user '\(id)' does not exist") }
@@ -130,12 +133,7 @@ public final class Catalogue: Sendable {
     public func user(_ id: String) throws -> CatalogueUser? { try db.read { try Self.user($0, id) } }
 
     /// Removes user `id`; whether it existed.
-    public func deleteUser(_ id: String) throws -> Bool {
-        try db.write { db in
-            try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [id])
-            return db.changesCount > 0
-        }
-    }
+    public func deleteUser(_ id: String) throws -> Bool { try delete(from: "users", id: id) }
 
     /// Users with ids after `cursor`, in id order, at most `limit`.
     public func users(after cursor: String?, limit: Int) throws -> CataloguePage<CatalogueUser> {
