@@ -71,7 +71,7 @@ public final class RecommendationService: Sendable {
             start = end
         }
         // Features need only the events inside the longest window of the newest one.
-        if let newest = events.map(\.timestamp).max() {
+        if let newest = events.max(by: { $0.timestamp < $1.timestamp })?.timestamp {
             let horizon = newest - (features.definitions.map(\.windowMs).max() ?? 0)
             features.record(events.filter { $0.timestamp > horizon }, categories: engine.categoryLookup())
         }
