@@ -39,7 +39,10 @@ struct Quickstart: AsyncParsableCommand {
         Console.status("service: \(data.itemCount) items and \(stored) events stored durably in \(directory.path) "
             + "(\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
         Console.status("[iALS] held-out evaluation: training on a seeded 80% of the events, ranking the other 20%")
-        let version = try system.retrain(configuration: ials, holdOut: 0.2, progress: { Self.progress($0) }) { print($0.summary) }
+        let version = try system.retrain(configuration: ials, holdOut: 0.2, progress: { Self.progress($0) }) { report in
+            print(report.summary)
+            fflush(nil)  // before the progress of the full fit on stderr
+        }
         try system.promote(version)
         Console.status("service: model version \(version) (iALS on all \(stored) events) is active")
         let user = data.users.ids[0]
