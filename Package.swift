@@ -91,7 +91,7 @@ let package = Package(
         ),
         .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport"),
         .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval", "StarlingTestSupport"]),
-        .testTarget(name: "StarlingEvalTests", dependencies: ["StarlingEval"]),
+        .testTarget(name: "StarlingEvalTests", dependencies: ["StarlingEval", "StarlingTensor"]),
         .testTarget(name: "StarlingServeTests", dependencies: ["StarlingServe", "StarlingModels", "StarlingData", "StarlingStream"]),
         .testTarget(name: "StarlingHTTPTests", dependencies: ["StarlingHTTP", "StarlingServe", "StarlingLoopbackClient", "StarlingModels", "StarlingData",
                                                        "StarlingStream", "StarlingTensor", "StarlingTestSupport"]),

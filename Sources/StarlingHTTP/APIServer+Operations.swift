@@ -32,6 +32,7 @@ extension APIServer {
             metrics.modelVersion.set(Int64(service.activeModel?.version ?? 0))
             metrics.users.set(Int64(service.engine.userCount))
             metrics.items.set(Int64(service.engine.itemCount))
+            Self.exportOnlineMetrics(service, to: metrics)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }

@@ -66,6 +66,7 @@ public struct APIServer: Sendable {
         addModelRoutes(router)
         addExperimentRoutes(router)
         addFeatureRoutes(router)
+        addOnlineRoutes(router)
         addPages(router)
         return router
     }
@@ -94,7 +95,10 @@ public struct APIServer: Sendable {
                 } catch { logger.error("experiment guardrail failed: \(error)") }
                 do { try service.flush() } catch { logger.error("flushing experiment counters failed: \(error)") }
                 // Forgetting stale feature keys walks every key: once a minute is enough.
-                if ticks % 12 == 0 { service.features.expire(atMs: RecommendationService.nowMs()) }
+                if ticks % 12 == 0 {
+                    service.features.expire(atMs: RecommendationService.nowMs())
+                    service.impressions.expire(nowMs: RecommendationService.nowMs())
+                }
             }
         }
         defer { flusher.cancel(); try? service.flush() }

@@ -10,6 +10,7 @@ public final class ServiceMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let counters = Mutex<[String: Counter]>([:])
     private let histograms = Mutex<[String: DurationHistogram]>([:])
+    private let gauges = Mutex<[String: Gauge]>([:])
     let eventsIngested: Counter
     let eventsReceived: Counter
     let modelVersion: Gauge
@@ -37,6 +38,18 @@ public final class ServiceMetrics: Sendable {
         modelVersion = registry.makeGauge(descriptor: name("model_version", "", "The active model version (0: none)"))
         users = registry.makeGauge(descriptor: name("users", "", "Users with activity"))
         items = registry.makeGauge(descriptor: name("items", "", "Items known to the engine"))
+    }
+
+    /// Sets gauge `starling_<metric>` with `labels` (made on first use).
+    func setGauge(_ metric: String, help: String, labels: [(String, String)] = [], _ value: Double) {
+        let key = metric + labels.map { "|\($0.0)=\($0.1)" }.joined()
+        let gauge = gauges.withLock { g in
+            if let hit = g[key] { return hit }
+            let made = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "starling", metricName: metric, unitName: "", helpText: help), labels: labels)
+            g[key] = made
+            return made
+        }
+        gauge.set(value)
     }
 
     /// Records one finished request.

@@ -54,9 +54,11 @@ public enum LoadGenerator {
 
     /// Runs for `seconds` over `connections` connections to `127.0.0.1:port` (connection `c` to
     /// `ports[c % ports.count]` when several replicas share the load). `next(connection, n)` makes
-    /// the `n`-th request of a connection; `accept` decides which statuses count as success.
+    /// the `n`-th request of a connection; `accept` decides which statuses count as success; the
+    /// run also ends early once `stop` returns true (asked before each request).
     public static func run(ports: [Int], connections: Int, seconds: Double, pacing: Pacing,
                            accept: @escaping @Sendable (Int) -> Bool = { (200..<300).contains($0) },
+                           stop: @escaping @Sendable () -> Bool = { false },
                            next: @escaping @Sendable (_ connection: Int, _ n: Int) -> Request) -> Outcome {
         precondition(connections > 0 && seconds > 0 && !ports.isEmpty)
         let results = Results(count: connections)
@@ -67,7 +69,7 @@ public enum LoadGenerator {
             group.enter()
             let thread = Thread {
                 results.store(c, work(port: ports[c % ports.count], connection: c, connections: connections, start: start, deadline: deadline,
-                                      pacing: pacing, accept: accept, next: next))
+                                      pacing: pacing, accept: accept, stop: stop, next: next))
                 group.leave()
             }
             thread.stackSize = 1 << 20
@@ -99,7 +101,7 @@ public enum LoadGenerator {
     }
 
     private static func work(port: Int, connection c: Int, connections: Int, start: UInt64, deadline: UInt64, pacing: Pacing,
-                             accept: (Int) -> Bool, next: (Int, Int) -> Request) -> Partial {
+                             accept: (Int) -> Bool, stop: () -> Bool, next: (Int, Int) -> Request) -> Partial {
         var out = Partial()
         let client: LoopbackHTTPClient
         do { client = try LoopbackHTTPClient(port: port) } catch {
@@ -124,7 +126,7 @@ public enum LoadGenerator {
                     while nanosleep(&pause, &remaining) != 0 && errno == EINTR { pause = remaining }
                 }
             }
-            guard due < deadline else { break }
+            guard due < deadline, !stop() else { break }
             let request = next(c, n)
             n += 1
             do {

@@ -21,9 +21,13 @@ public final class RecommendationService: Sendable {
         public var popularityHalfLife: Double
         /// Accept events for items not in the catalogue (adding them, uncatalogued).
         public var autoCreateItems: Bool
+        /// Online learning from the event log (nil: models change only by retrain and promotion).
+        public var online: OnlineLearner.Configuration?
 
-        public init(directory: URL, keepVersions: Int = 5, popularityHalfLife: Double = 86_400, autoCreateItems: Bool = false) {
+        public init(directory: URL, keepVersions: Int = 5, popularityHalfLife: Double = 86_400, autoCreateItems: Bool = false,
+                    online: OnlineLearner.Configuration? = nil) {
             self.directory = directory
+            self.online = online
             self.keepVersions = keepVersions
             self.popularityHalfLife = popularityHalfLife
             self.autoCreateItems = autoCreateItems
@@ -47,6 +51,9 @@ public final class RecommendationService: Sendable {
     /// Streaming features (windowed counts per user, item and category), from `features.json` in
     /// the service folder or ``FeatureDefinition/standard``.
     public let features: InMemoryFeatureStore
+    /// Which model version served each user's latest list, and the clicks on it: online CTR.
+    public let impressions = ImpressionLedger()
+    private let learner = Mutex<OnlineLearner?>(nil)
     private let active = Mutex<ServingModel?>(nil)
     private let armModels = Mutex<[Int: ServingModel]>([:])
     private let modelLock = Mutex<Void>(())
@@ -80,7 +87,20 @@ public final class RecommendationService: Sendable {
             _ = engine.mapping(for: serving)
             active.withLock { $0 = serving }
         }
+        if let online = configuration.online {
+            let l = OnlineLearner(service: self, configuration: online)
+            learner.withLock { $0 = l }
+            l.start()
+        }
     }
+
+    deinit { learner.withLock { $0 }?.stop() }
+
+    /// The online learner, when ``Configuration/online`` is set.
+    public var online: OnlineLearner? { learner.withLock { $0 } }
+
+    /// Stops the online learner's thread (waiting for its current batch); the service stays usable.
+    public func stopOnlineLearning() { learner.withLock { $0 }?.stop() }
 
     /// The feature definitions in `features.json` under `directory`, else the standard ones.
     static func featureDefinitions(in directory: URL) throws -> [FeatureDefinition] {
@@ -184,6 +204,7 @@ public final class RecommendationService: Sendable {
         features.record(fresh, categories: engine.categoryLookup())
         for e in fresh where e.type == .click || e.type == .purchase {
             experiments.recordOutcome(user: e.user, item: e.item, isPurchase: e.type == .purchase)
+            impressions.clicked(user: e.user, item: e.item, isPurchase: e.type == .purchase, nowMs: now)
         }
         return fresh.count
     }
@@ -198,10 +219,15 @@ public final class RecommendationService: Sendable {
             let serving = try servingModel(version: experiment.arms[arm].version)
             let items = try engine.recommend(query, serving: serving)
             experiments.recordImpressions(experiment: experiment.id, arm: arm, user: user, items: items.map(\.item))
+            impressions.served(user: user, items: items.map(\.item), version: serving.version, nowMs: Self.nowMs())
             return RecommendResult(items: items, modelVersion: serving.version, experiment: experiment.id, arm: experiment.arms[arm].name)
         }
         let serving = activeModel
-        return RecommendResult(items: try engine.recommend(query, serving: serving), modelVersion: serving?.version)
+        let items = try engine.recommend(query, serving: serving)
+        if let user = query.user, let version = serving?.version {
+            impressions.served(user: user, items: items.map(\.item), version: version, nowMs: Self.nowMs())
+        }
+        return RecommendResult(items: items, modelVersion: serving?.version)
     }
 
     public func similar(to item: String, count: Int, category: String? = nil) throws -> [Recommendation] {

@@ -13,9 +13,19 @@ struct ServiceOptions: ParsableArguments {
     @Option(help: "API key for reads; when none is given reads need no key (repeatable).") var readKey: [String] = []
     @Option(help: "Largest request body in bytes.") var maxBodyBytes = 4 << 20
     @Flag(help: "Accept events for items that are not in the catalogue.") var autoCreateItems = false
+    @Flag(help: "Learn online: update the active iALS model from the event stream and publish (and, past the gate, promote) a version every --publish-interval seconds.")
+    var online = false
+    @Option(help: "Seconds between online versions.") var publishInterval: Double = 10
+    @Option(help: "Events per online mini-batch.") var onlineBatch = 2000
+    @Option(help: "Run a full retrain when a drift PSI exceeds this (default: only report drift).") var retrainOnDriftPsi: Double?
+
+    var onlineConfiguration: OnlineLearner.Configuration? {
+        online ? OnlineLearner.Configuration(batchSize: onlineBatch, publishIntervalSeconds: publishInterval, retrainOnDriftPSI: retrainOnDriftPsi) : nil
+    }
 
     func openService() throws -> RecommendationService {
-        try RecommendationService(configuration: .init(directory: URL(fileURLWithPath: directory), autoCreateItems: autoCreateItems))
+        try RecommendationService(configuration: .init(directory: URL(fileURLWithPath: directory), autoCreateItems: autoCreateItems,
+                                                       online: onlineConfiguration))
     }
 
     var server: APIServerConfiguration {

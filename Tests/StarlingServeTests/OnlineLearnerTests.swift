@@ -1,0 +1,76 @@
+import Foundation
+import StarlingData
+import StarlingModels
+import StarlingServe
+import Testing
+
+@Suite("Online learner in the service", .serialized)
+struct OnlineLearnerTests {
+    static func waitFor(_ seconds: Double, _ what: String, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            guard Date() < deadline else { throw CancellationError() }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// MovieLens-100K in time order: the oldest 80% loaded and trained, the next 10% posted while
+    /// the learner runs, then a deliberately bad model (random factors) is promoted by hand and
+    /// the learner must roll it back on its progressive AUC.
+    @Test func theLearnerTrainsOnNewEventsPublishesGatedVersionsAndRollsBackABadPromotion() throws {
+        let d = try MovieLens100K.load(root: try DataRoot.resolve())
+        let log = d.events, times = try #require(log.timestamps)
+        let order = (0..<log.count).sorted { times[$0] != times[$1] ? times[$0] < times[$1] : $0 < $1 }
+        func inputs(_ range: Range<Int>) -> [EventInput] {
+            order[range].map { e in
+                EventInput(user: d.users.ids[Int(log.users[e])], item: d.items.ids[Int(log.items[e])], type: "rating",
+                           value: log.values[e], timestamp: times[e] * 1000, eventId: "e\(e)")
+            }
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-online-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notes = NoteBook()
+        let online = OnlineLearner.Configuration(batchSize: 500, publishIntervalSeconds: 1000, publishEveryEvents: 5000,
+                                                 minValidationExamples: 300, rollbackAUCDrop: 0.05, checkIntervalSeconds: 0.2,
+                                                 log: { notes.add($0) })
+        let service = try RecommendationService(configuration: .init(directory: dir, autoCreateItems: true, online: online))
+        defer { service.stopOnlineLearning() }
+        _ = try service.ingest(inputs(0..<80_000))
+        let first = try service.retrain(configuration: IALS.Configuration(factors: 16, regularization: 5, alpha: 5, iterations: 8, threads: 1), holdOut: 0)
+        try service.promote(first)
+        let learner = try #require(service.online)
+        try Self.waitFor(60, "bootstrap") { learner.current.state == "training" }
+        for k in stride(from: 80_000, to: 90_000, by: 500) { _ = try service.ingest(inputs(k..<(k + 500))) }
+        try Self.waitFor(120, "10,000 events trained") { learner.current.eventsTrained >= 10_000 && learner.current.published.count >= 2 }
+        var status = learner.current
+        #expect(status.live.examples >= 300 && status.serving.examples >= 300)
+        #expect((status.live.auc ?? 0) > 0.65 && (status.serving.auc ?? 0) > 0.65, "live \(status.live), serving \(status.serving)")
+        // Every published version was either promoted or kept back by the gate, with its figures.
+        #expect(Set(status.promoted + status.rejected) == Set(status.published))
+        let published = try service.registry.versions().first { $0.version == status.published[0] }
+        #expect(published?.metadata["trained_on"] == "online" && published?.metadata["progressive_auc"] != nil)
+        let good = try #require(service.registry.activeVersion)
+
+        // A bad model goes live by hand: random factors over the same items.
+        let active = try #require(service.activeModel)
+        let bad = try IALS(configuration: IALS.Configuration(factors: 16, seed: 9), userCount: 1, itemCount: active.itemIds.count)
+        let file = dir.appendingPathComponent("bad.safetensors")
+        try bad.save(to: file)
+        let badVersion = try service.publish(checkpoint: file, itemIds: active.itemIds, metadata: ["trained_on": "noise"])
+        try service.promote(badVersion)
+        for k in stride(from: 90_000, to: 93_000, by: 500) { _ = try service.ingest(inputs(k..<(k + 500))) }
+        try Self.waitFor(60, "rollback") { !learner.current.rollbacks.isEmpty }
+        status = learner.current
+        #expect(service.registry.activeVersion == good && status.rollbacks[0].contains("version \(badVersion) rolled back to \(good)"))
+        #expect(status.rollbacks[0].contains("progressive AUC fell"))
+        #expect(notes.lines.contains { $0.contains("rolled back") })
+    }
+}
+
+/// Lines the learner logged.
+final class NoteBook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func add(_ line: String) { lock.withLock { stored.append(line) } }
+    var lines: [String] { lock.withLock { stored } }
+}
