@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "StarlingStream", targets: ["StarlingStream"]),
         .library(name: "StarlingServe", targets: ["StarlingServe"]),
         .library(name: "StarlingHTTP", targets: ["StarlingHTTP"]),
+        .library(name: "StarlingSimulation", targets: ["StarlingSimulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -75,11 +76,12 @@ let package = Package(
             ]
         ),
         .target(name: "StarlingLoopbackClient"),
+        .target(name: "StarlingSimulation", dependencies: ["StarlingTensor"], swiftSettings: cpuFlags),
         .executableTarget(
             name: "starling",
             dependencies: [
                 "StarlingTensor", "StarlingData", "StarlingModels", "StarlingEval", "StarlingIndex", "StarlingStream",
-                "StarlingServe", "StarlingHTTP", "StarlingLoopbackClient",
+                "StarlingServe", "StarlingHTTP", "StarlingLoopbackClient", "StarlingSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags
@@ -97,6 +99,7 @@ let package = Package(
                                                        "StarlingStream", "StarlingTensor", "StarlingTestSupport"]),
         .testTarget(name: "StarlingStreamTests", dependencies: ["StarlingStream", "StarlingData", "StarlingTestSupport"]),
         .testTarget(name: "StarlingIndexTests", dependencies: ["StarlingIndex", "StarlingModels", "StarlingData"]),
+        .testTarget(name: "StarlingSimulationTests", dependencies: ["StarlingSimulation", "StarlingTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,43 @@
+import Foundation
+import StarlingHTTP
+import StarlingServe
+
+/// A recommendation service over one folder, served in this process on a free 127.0.0.1 port
+/// (the way `bench serve` runs it), for `simulate` to talk to over HTTP only.
+final class SimulationServer: Sendable {
+    let directory: URL
+    let port: Int
+    private let running: Task<Void, any Error>
+
+    private init(directory: URL, port: Int, running: Task<Void, any Error>) {
+        self.directory = directory
+        self.port = port
+        self.running = running
+    }
+
+    /// Opens the service in `directory` with ``Simulate/serviceConfiguration(directory:online:)``
+    /// and starts serving it; returns once the port is bound.
+    static func start(directory: URL, online: Bool) async throws -> SimulationServer {
+        let service = try RecommendationService(configuration: Simulate.serviceConfiguration(directory: directory, online: online))
+        let server = APIServer(service: service, configuration: APIServerConfiguration(host: "127.0.0.1", port: 0))
+        let bound = AsyncStream<Int>.makeStream()
+        let running = Task {
+            defer { bound.continuation.finish() }
+            try await server.run { port in bound.continuation.yield(port) }
+        }
+        var port = 0
+        for await p in bound.stream { port = p; break }
+        guard port > 0 else {
+            _ = try? await running.value
+            throw SimulationFailure.serverDidNotStart(directory.path)
+        }
+        return SimulationServer(directory: directory, port: port, running: running)
+    }
+
+    /// Shuts the server down gracefully and waits for it (the service's files are then complete:
+    /// events are on disk once acknowledged, experiment counters are flushed at shutdown).
+    func stop() async {
+        running.cancel()
+        _ = try? await running.value
+    }
+}
