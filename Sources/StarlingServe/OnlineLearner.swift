@@ -45,6 +45,7 @@ public final class OnlineLearner: Sendable {
         public var publishIntervalSeconds: Double
         /// Trained events that also trigger a publication.
         public var publishEveryEvents: Int
+        /// The incremental updates' settings; λ and α are taken from the active model at start.
         public var incremental: IncrementalALS.Configuration
         public var validationSamplesPerBatch: Int
         public var evaluationSteps: Int
@@ -220,7 +221,11 @@ public final class OnlineLearner: Sendable {
         mutating func bootstrap() throws -> Bool {
             guard let active = service.activeModel, let ials = active.model as? IALS else { return false }
             let start = Date()
-            let trainer = try IncrementalALS(base: ials, itemIds: active.itemIds.ids, configuration: configuration.incremental)
+            // λ and α are the active model's: the updates continue its objective.
+            var incremental = configuration.incremental
+            incremental.regularization = ials.configuration.regularization
+            incremental.alpha = ials.configuration.alpha
+            let trainer = try IncrementalALS(base: ials, itemIds: active.itemIds.ids, configuration: incremental)
             let directory = service.configuration.directory.appendingPathComponent("consumers", isDirectory: true)
             // The trainer's state is not persisted: it is rebuilt from the start of the log.
             try? FileManager.default.removeItem(at: directory.appendingPathComponent("online-learner.position.json"))

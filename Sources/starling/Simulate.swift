@@ -63,10 +63,11 @@ struct Simulate: AsyncParsableCommand {
 
     /// The service configuration of an arm, and the one place where the arms differ.
     static func serviceConfiguration(directory: URL, online: Bool) -> RecommendationService.Configuration {
-        // ONLINE: the lead wires the online learner here
         // Popularity halves every 15 minutes of event time (a round is 10 s), so "popular" follows
-        // what is being viewed and bought now, trending items included, in both arms.
-        RecommendationService.Configuration(directory: directory, popularityHalfLife: 900)
+        // what is being viewed and bought now, trending items included, in both arms. The online
+        // arm learns from the log and publishes a version every 5 s (promoted past the gate).
+        RecommendationService.Configuration(directory: directory, popularityHalfLife: 900,
+                                            online: online ? OnlineLearner.Configuration(publishIntervalSeconds: 5, log: { _ in }) : nil)
     }
 
     /// Whether the two arms' configurations differ at all: false until the online learner is
