@@ -421,10 +421,14 @@ public final class OnlineLearner: Sendable {
                 recent = [:]
                 learner.update { $0.retrainsTriggered += 1 }
                 configuration.log("drift: \(worst.key) PSI \(String(format: "%.3f", worst.value.psi)) > \(threshold): full retrain started")
+                // The retrain repeats the active model's configuration (its factors, λ, α, sweeps).
                 let service = self.service, log = configuration.log
+                let ials = (service.activeModel?.model as? IALS)?.configuration
                 Thread.detachNewThread {
                     do {
-                        let v = try service.retrain(holdOut: 0)
+                        var settings = ials ?? IALS.Configuration(factors: 64, regularization: 0.05, alpha: 5, iterations: 10)
+                        if settings.iterations == 0 { settings.iterations = 10 }  // an online snapshot records 0 sweeps
+                        let v = try service.retrain(configuration: settings, holdOut: 0)
                         try service.promote(v)
                         log("drift retrain: version \(v) promoted")
                     } catch { log("drift retrain failed: \(error)") }

@@ -65,6 +65,43 @@ struct OnlineLearnerTests {
         #expect(status.rollbacks[0].contains("progressive AUC fell"))
         #expect(notes.lines.contains { $0.contains("rolled back") })
     }
+
+    /// Drift is measured against the reference window and, past the configured PSI, a full
+    /// retrain runs beside the learner and replaces its model (the threshold here is set so low
+    /// that any measured drift triggers it).
+    @Test func driftIsMeasuredAndCanTriggerAFullRetrainThatTheLearnerRebasesOn() throws {
+        let d = try MovieLens100K.load(root: try DataRoot.resolve())
+        let log = d.events, times = try #require(log.timestamps)
+        let order = (0..<log.count).sorted { times[$0] != times[$1] ? times[$0] < times[$1] : $0 < $1 }
+        func inputs(_ range: Range<Int>) -> [EventInput] {
+            order[range].map { e in
+                EventInput(user: d.users.ids[Int(log.users[e])], item: d.items.ids[Int(log.items[e])], type: "rating",
+                           value: log.values[e], timestamp: times[e] * 1000, eventId: "e\(e)")
+            }
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-drift-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notes = NoteBook()
+        let online = OnlineLearner.Configuration(batchSize: 500, publishIntervalSeconds: 1000, publishEveryEvents: 1_000_000,
+                                                 checkIntervalSeconds: 0.2, retrainOnDriftPSI: 1e-9, log: { notes.add($0) })
+        let service = try RecommendationService(configuration: .init(directory: dir, autoCreateItems: true, online: online))
+        defer { service.stopOnlineLearning() }
+        _ = try service.ingest(inputs(0..<60_000))
+        let first = try service.retrain(configuration: IALS.Configuration(factors: 16, regularization: 5, alpha: 5, iterations: 8, threads: 1), holdOut: 0)
+        try service.promote(first)
+        let learner = try #require(service.online)
+        try Self.waitFor(60, "bootstrap") { learner.current.state == "training" }
+        for k in stride(from: 60_000, to: 80_000, by: 500) { _ = try service.ingest(inputs(k..<(k + 500))) }
+        try Self.waitFor(120, "a drift retrain") { learner.current.retrainsTriggered >= 1 && (service.registry.activeVersion ?? 0) > first }
+        let status = learner.current
+        #expect(Set(status.drift.keys).isSubset(of: Set(OnlineLearner.driftSignals)) && !status.drift.isEmpty)
+        #expect(status.drift.values.allSatisfy { $0.psi >= 0 && $0.kl.isFinite })
+        let active = try #require(service.registry.activeVersion)
+        let retrained = try #require(try service.registry.versions().first { $0.version == active })
+        #expect(retrained.metadata["trained_on"] == "event-log")
+        try Self.waitFor(30, "the rebase") { notes.lines.contains { $0.contains("rebased on version \(active)") } }
+        #expect(notes.lines.contains { $0.contains("full retrain started") })
+    }
 }
 
 /// Lines the learner logged.
