@@ -24,7 +24,11 @@ struct Simulate: AsyncParsableCommand {
         against the service without a model (popular and recent items), then iALS is trained and promoted \
         (POST /models/retrain, POST /models/{version}/promote). The folder is then copied into two services: \
         "frozen" and "online" (online learning on), which play the same world for --rounds rounds; clicks are \
-        decided by draws keyed by (seed, round, user, item), so both arms' users decide alike when shown alike.
+        decided by draws keyed by (seed, round, user, item), so both arms' users decide alike when shown alike. \
+        Main rounds are paced at least --round-ms of wall time apart (so a learner that needs wall time is not \
+        starved), and every round waits --settle-ms after the previous round's events before asking for lists \
+        (the service caches its popular list for 200 ms), which makes a run reproducible for its seed while both \
+        arms are configured alike.
 
         Reported over the rounds after the warm-up: CTR = clicks / recommended items shown, conversion = \
         purchases / recommended items shown, per --window rounds and overall; ctr_gain = ctr_online / ctr_frozen \
@@ -54,6 +58,11 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Give a probe up after this many milliseconds.") var probeTimeoutMs = 5000.0
     @Option(help: "Milliseconds between polls of a probe.") var pollMs = 2.0
     @Option(help: "Least wall time per round in milliseconds (0: as fast as the services answer).") var roundMs = 500.0
+    @Option(help: """
+        Least wall time in milliseconds between a round's events and the next round's requests; at ≥ 200 (the \
+        service's popular-list cache) a run is reproducible for its seed.
+        """)
+    var settleMs = 250.0
     @Option(help: """
         Also retrain and promote the online arm's model through the API every this many rounds (0: never). A check \
         that the simulation sees the benefit of a fresher model; periodic full retraining, not online learning.
@@ -93,8 +102,9 @@ struct Simulate: AsyncParsableCommand {
     func settings(seed: UInt64) throws -> SimulationSettings {
         guard rounds >= 1, warmUp >= 1 else { throw ValidationError("--rounds and --warm-up must be at least 1") }
         guard (2...100).contains(k) else { throw ValidationError("--k must be 2–100, got \(k)") }
-        guard window >= 1, probeEvery >= 0, probeUsers >= 0, probeTimeoutMs > 0, pollMs >= 0, roundMs >= 0, retrainOnlineEvery >= 0 else {
-            throw ValidationError("--window must be ≥ 1; --probe-every, --probe-users, --poll-ms, --round-ms and --retrain-online-every ≥ 0; "
+        guard window >= 1, probeEvery >= 0, probeUsers >= 0, probeTimeoutMs > 0, pollMs >= 0, roundMs >= 0, settleMs >= 0,
+              retrainOnlineEvery >= 0 else {
+            throw ValidationError("--window must be ≥ 1; --probe-every, --probe-users, --poll-ms, --round-ms, --settle-ms and --retrain-online-every ≥ 0; "
                 + "--probe-timeout-ms > 0")
         }
         var world = SimulationConfiguration(seed: seed, users: users, items: items)
@@ -105,7 +115,7 @@ struct Simulate: AsyncParsableCommand {
                                   iterations: iterations, regularization: regularization, alpha: alpha,
                                   probeEvery: probeUsers == 0 ? 0 : probeEvery,
                                   probing: SimulationArm.Probing(users: probeUsers, timeoutMs: probeTimeoutMs, pollMs: pollMs),
-                                  roundMs: roundMs, retrainOnlineEvery: retrainOnlineEvery)
+                                  roundMs: roundMs, settleMs: settleMs, retrainOnlineEvery: retrainOnlineEvery)
     }
 
     func run() async throws {

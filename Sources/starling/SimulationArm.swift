@@ -14,6 +14,11 @@ import StarlingSimulation
 /// the new list's first k−1 items differ from the old list without the clicked item. The time
 /// counts from sending the click to receiving the changed list.
 ///
+/// Settling: a round's lists are asked for at least `settleMs` after the previous round's events
+/// were acknowledged. The service caches its popular list for 200 ms of wall time; after that
+/// wait every list is a function of the events alone, so a run is reproducible for its seed and
+/// two identically configured arms give identical counts.
+///
 /// Used by one thread at a time: its client is one blocking keep-alive connection.
 final class SimulationArm: @unchecked Sendable {
     /// How freshness is probed.
@@ -36,16 +41,21 @@ final class SimulationArm: @unchecked Sendable {
     let port: Int
     /// List length asked for.
     let k: Int
+    /// Least wall time between a round's events being acknowledged and the next round's lists.
+    let settleMs: Double
     private let client: LoopbackHTTPClient
+    /// When the last round's events were acknowledged (uptime nanoseconds).
+    private var lastSent: UInt64?
     private(set) var tally = EngagementTally()
     private(set) var probes: [ProbeResult] = []
     /// The active model version after each window (GET /models), in order.
     private(set) var activeVersions: [Int?] = []
 
-    init(name: String, port: Int, k: Int) throws {
+    init(name: String, port: Int, k: Int, settleMs: Double) throws {
         self.name = name
         self.port = port
         self.k = k
+        self.settleMs = settleMs
         client = try LoopbackHTTPClient(port: port)
     }
 
@@ -128,6 +138,10 @@ final class SimulationArm: @unchecked Sendable {
     /// the round's events. Counts impressions, clicks and purchases of the round.
     func play(_ plan: RoundPlan, world: SimulatedWorld, clickModel: ClickModel, probing: Probing?) throws {
         try createItems(plan.arrivals, of: world)
+        if let lastSent {
+            let waited = Double(DispatchTime.now().uptimeNanoseconds - lastSent) / 1e6
+            if waited < settleMs { usleep(UInt32((settleMs - waited) * 1000)) }
+        }
         let seed = world.configuration.seed
         var clock: Int64 = 0
         func event(_ user: Int, _ item: Int, _ type: String, _ tag: String) -> String {
@@ -169,6 +183,7 @@ final class SimulationArm: @unchecked Sendable {
         }
         for (n, v) in plan.views.enumerated() { events.append(event(v.user, v.item, "view", "v\(n)")) }
         try send(events)
+        lastSent = DispatchTime.now().uptimeNanoseconds
         tally.record(round: plan.round, impressions: impressions, clicks: clicks, purchases: purchases)
     }
 

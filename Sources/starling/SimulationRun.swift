@@ -23,6 +23,8 @@ struct SimulationSettings: Sendable {
     var probing: SimulationArm.Probing
     /// Least wall time per round in milliseconds (0: as fast as the services answer).
     var roundMs: Double
+    /// Least wall time between a round's events and the next round's requests (see ``SimulationArm``).
+    var settleMs: Double
     /// Retrain and promote the online arm's model through the API every this many rounds (0:
     /// never). A stand-in for a learner, to check that the simulation can see the benefit of a
     /// fresher model; it is not online learning and is reported as what it is.
@@ -96,7 +98,7 @@ struct SimulationRun {
             warm = try await Threads.offThread {
                 let phase = DispatchTime.now().uptimeNanoseconds
                 var world = initial
-                let arm = try SimulationArm(name: "warm-up", port: warmServer.port, k: s.k)
+                let arm = try SimulationArm(name: "warm-up", port: warmServer.port, k: s.k, settleMs: s.settleMs)
                 try arm.createItems(0..<world.items.count, of: world)
                 for _ in 0..<s.warmUpRounds {
                     try arm.play(world.plan(), world: world, clickModel: clickModel, probing: nil)
@@ -121,13 +123,14 @@ struct SimulationRun {
             await warmServer.stop()
             throw error
         }
-        await warmServer.stop()
+        // The copies below need the warm-up service's files closed, not just its server stopped.
+        try await warmServer.stopAndClose()
         Console.status("[seed \(seed)] warm-up CTR \(Self.format(warm.tally.total.ctr)) (no model); iALS version \(warm.version) trained and promoted "
             + "(\(String(format: "%.1f", warm.trainSeconds)) s; held-out Recall@20 \(warm.metadata["holdout_recall@20"] ?? "?"))")
 
         // Phase 2: the same world against a frozen and an online copy of that service.
         let directories = [root.appendingPathComponent("frozen"), root.appendingPathComponent("online")]
-        for d in directories { try FileManager.default.copyItem(at: warmDirectory, to: d) }
+        for d in directories { try await Self.copyFolder(warmDirectory, to: d) }
         let frozenServer = try await SimulationServer.start(directory: directories[0], online: false)
         let onlineServer: SimulationServer
         do { onlineServer = try await SimulationServer.start(directory: directories[1], online: true) } catch {
@@ -139,8 +142,8 @@ struct SimulationRun {
             main = try await Threads.offThread {
                 let phase = DispatchTime.now().uptimeNanoseconds
                 var world = warm.world
-                let arms = [try SimulationArm(name: "frozen", port: frozenServer.port, k: s.k),
-                            try SimulationArm(name: "online", port: onlineServer.port, k: s.k)]
+                let arms = [try SimulationArm(name: "frozen", port: frozenServer.port, k: s.k, settleMs: s.settleMs),
+                            try SimulationArm(name: "online", port: onlineServer.port, k: s.k, settleMs: s.settleMs)]
                 for r in 0..<s.rounds {
                     let roundStart = DispatchTime.now().uptimeNanoseconds
                     let plan = world.plan(), current = world
@@ -177,8 +180,9 @@ struct SimulationRun {
             await onlineServer.stop()
             throw error
         }
-        await frozenServer.stop()
-        await onlineServer.stop()
+        // Closed before the folders are removed (at the end of this function).
+        try await frozenServer.stopAndClose()
+        try await onlineServer.stopAndClose()
 
         let end = main.world
         let cosines = zip(initial.users, end.users).map { Double(cosine($0.taste, $1.taste)) }
@@ -195,6 +199,24 @@ struct SimulationRun {
         var ab: Float = 0, aa: Float = 0, bb: Float = 0
         for k in a.indices { ab += a[k] * b[k]; aa += a[k] * a[k]; bb += b[k] * b[k] }
         return aa > 0 && bb > 0 ? ab / (aa * bb).squareRoot() : 0
+    }
+
+    /// Copies a closed service's folder. The weak reference that tells the service is gone turns
+    /// nil as its deinitialiser starts, so SQLite may still be checkpointing and deleting its
+    /// -wal/-shm files for a moment: a copy that fails because a file vanished is retried.
+    static func copyFolder(_ source: URL, to destination: URL) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try FileManager.default.copyItem(at: source, to: destination)
+                return
+            } catch {
+                attempt += 1
+                try? FileManager.default.removeItem(at: destination)
+                if attempt >= 20 { throw error }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     /// Seconds since `t` (a `DispatchTime` uptime in nanoseconds).

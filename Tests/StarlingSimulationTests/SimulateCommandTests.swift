@@ -77,6 +77,24 @@ struct SimulateCommandTests {
             #expect((run["items_at_end"] as? Int ?? 0) > 120)
         }
         if let std = object["ctr_gain_std"] as? Double { #expect(std >= 0) } else { Issue.record("ctr_gain_std is not a number") }
+        // Until the online learner is wired in, the arms are configured alike and their users share
+        // their dice: identical counts, a gain of exactly 0.
+        if object["online_learner_wired"] as? Bool == false {
+            for run in runs {
+                let counts = run["counts"] as? [String: [String: Int]]
+                #expect(counts?["frozen"] == counts?["online"])
+                #expect(run["ctr_gain"] as? Double == 0)
+            }
+        }
+        // The same seed again, alone: the same run (the service's lists depend on the events only).
+        let again = try run(["simulate", "--json", "--users", "80", "--items", "120", "--warm-up", "3", "--rounds", "6", "--window", "3",
+                             "--seed", "5", "--factors", "8", "--iterations", "4", "--probe-every", "3", "--probe-users", "2",
+                             "--probe-timeout-ms", "400", "--round-ms", "20"])
+        #expect(again.status == 0, "simulate failed: \(again.stderr)")
+        let single = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        #expect(single["seed"] as? Int == 5 && single["runs"] == nil)
+        #expect(single["counts"] as? [String: [String: Int]] == runs[0]["counts"] as? [String: [String: Int]])
+        #expect(single["ctr_frozen"] as? Double == runs[0]["ctr_frozen"] as? Double)
         let chart = try String(contentsOf: svg, encoding: .utf8)
         #expect(chart.hasPrefix("<svg") && chart.contains("frozen arm") && chart.contains("online arm"))
     }
