@@ -141,7 +141,7 @@ public final class OnlineLearner: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// The drift signals, in status order.
-    static let driftSignals = ["score", "item_events_1d", "user_events_1h"]
+    public static let driftSignals = ["score", "item_events_1d", "user_events_1h"]
 
     init(service: RecommendationService, configuration: Configuration) {
         self.service = service
