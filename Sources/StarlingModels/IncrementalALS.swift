@@ -351,19 +351,21 @@ public final class IncrementalALS: @unchecked Sendable {
     }
 
     private func solveRow(user u: Int32, gram: [Float], steps: Int) {
-        let old = users.copyRow(Int(u))
-        var x = old
-        solve(&x, row: userRows[Int(u)], other: items, gram: gram, steps: steps)
-        x.withUnsafeBufferPointer { users.row(Int(u)).update(from: $0.baseAddress!, count: factors) }
-        rankTwoUpdate(&userGram, old: old, new: users.row(Int(u)))
+        solveRow(Int(u), of: users, row: userRows[Int(u)], against: items, gram: gram, steps: steps, keeping: &userGram)
     }
 
     private func solveRow(item i: Int32, gram: [Float], steps: Int) {
-        let old = items.copyRow(Int(i))
+        solveRow(Int(i), of: items, row: itemRows[Int(i)], against: users, gram: gram, steps: steps, keeping: &itemGram)
+    }
+
+    /// Re-solves row `r` of `table` from its interactions and updates that table's Gramian.
+    private func solveRow(_ r: Int, of table: FactorTable, row: InteractionRow, against other: FactorTable, gram: [Float], steps: Int,
+                          keeping tableGram: inout [Float]) {
+        let old = table.copyRow(r)
         var x = old
-        solve(&x, row: itemRows[Int(i)], other: users, gram: gram, steps: steps)
-        x.withUnsafeBufferPointer { items.row(Int(i)).update(from: $0.baseAddress!, count: factors) }
-        rankTwoUpdate(&itemGram, old: old, new: items.row(Int(i)))
+        solve(&x, row: row, other: other, gram: gram, steps: steps)
+        x.withUnsafeBufferPointer { table.row(r).update(from: $0.baseAddress!, count: factors) }
+        rankTwoUpdate(&tableGram, old: old, new: table.row(r))
     }
 
     /// `steps` CG steps on the iALS row problem of `row` against `other`'s factors, from `x`.

@@ -413,7 +413,8 @@ public final class OnlineLearner: Sendable {
                     configuration.log("drift: \(signal) PSI \(String(format: "%.3f", d.psi)), KL \(String(format: "%.3f", d.kl)) against its reference window")
                 }
             }
-            learner.update { $0.drift = drift }
+            // The last measurement stays on show while new windows fill (after a restart or retrain).
+            if !drift.isEmpty { learner.update { $0.drift = drift } }
             if let threshold = configuration.retrainOnDriftPSI, let worst = drift.max(by: { $0.value.psi < $1.value.psi }), worst.value.psi > threshold,
                Date() >= cooldownUntil {
                 cooldownUntil = Date().addingTimeInterval(configuration.cooldownSeconds)

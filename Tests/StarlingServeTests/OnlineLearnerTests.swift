@@ -14,19 +14,25 @@ struct OnlineLearnerTests {
         }
     }
 
-    /// MovieLens-100K in time order: the oldest 80% loaded and trained, the next 10% posted while
-    /// the learner runs, then a deliberately bad model (random factors) is promoted by hand and
-    /// the learner must roll it back on its progressive AUC.
-    @Test func theLearnerTrainsOnNewEventsPublishesGatedVersionsAndRollsBackABadPromotion() throws {
+    /// MovieLens-100K's events in time order as service inputs: `inputs(a..<b)` are the a-th to
+    /// b-th oldest.
+    static func movieLens100KInTimeOrder() throws -> (Range<Int>) -> [EventInput] {
         let d = try MovieLens100K.load(root: try DataRoot.resolve())
         let log = d.events, times = try #require(log.timestamps)
         let order = (0..<log.count).sorted { times[$0] != times[$1] ? times[$0] < times[$1] : $0 < $1 }
-        func inputs(_ range: Range<Int>) -> [EventInput] {
+        return { range in
             order[range].map { e in
                 EventInput(user: d.users.ids[Int(log.users[e])], item: d.items.ids[Int(log.items[e])], type: "rating",
                            value: log.values[e], timestamp: times[e] * 1000, eventId: "e\(e)")
             }
         }
+    }
+
+    /// MovieLens-100K in time order: the oldest 80% loaded and trained, the next 10% posted while
+    /// the learner runs, then a deliberately bad model (random factors) is promoted by hand and
+    /// the learner must roll it back on its progressive AUC.
+    @Test func theLearnerTrainsOnNewEventsPublishesGatedVersionsAndRollsBackABadPromotion() throws {
+        let inputs = try Self.movieLens100KInTimeOrder()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-online-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let notes = NoteBook()
@@ -70,15 +76,7 @@ struct OnlineLearnerTests {
     /// retrain runs beside the learner and replaces its model (the threshold here is set so low
     /// that any measured drift triggers it).
     @Test func driftIsMeasuredAndCanTriggerAFullRetrainThatTheLearnerRebasesOn() throws {
-        let d = try MovieLens100K.load(root: try DataRoot.resolve())
-        let log = d.events, times = try #require(log.timestamps)
-        let order = (0..<log.count).sorted { times[$0] != times[$1] ? times[$0] < times[$1] : $0 < $1 }
-        func inputs(_ range: Range<Int>) -> [EventInput] {
-            order[range].map { e in
-                EventInput(user: d.users.ids[Int(log.users[e])], item: d.items.ids[Int(log.items[e])], type: "rating",
-                           value: log.values[e], timestamp: times[e] * 1000, eventId: "e\(e)")
-            }
-        }
+        let inputs = try Self.movieLens100KInTimeOrder()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-drift-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let notes = NoteBook()
