@@ -182,7 +182,7 @@ enum SimulationReport {
         let seeds = outcomes.map { String($0.settings.world.seed) }.joined(separator: ", ")
         let retrain = s.retrainOnlineEvery
         let online = outcomes.allSatisfy(\.armsDiffer)
-            ? (retrain > 0 ? "online learning + retrain every \(retrain) rounds" : "online learning")
+            ? (retrain > 0 ? "online arm: online learning + retrain every \(retrain) rounds" : "online arm: online learning")
             : (retrain > 0 ? "online arm: retrain every \(retrain) rounds" : "online arm (= frozen: learner not wired)")
         return LineChart(
             title: "CTR per \(s.window)-round window, k = \(s.k), seed\(outcomes.count > 1 ? "s" : "") \(seeds)",
