@@ -54,7 +54,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "iALS regularization.") var regularization = 1.0
     @Option(help: "iALS confidence weight alpha.") var alpha = 5.0
     @Option(help: "Probe freshness every this many rounds (0: never).") var probeEvery = 15
-    @Option(help: "Visitors probed at once in a probed round (per arm).") var probeUsers = 4
+    @Option(help: "Visitors probed (one after the other) in a probed round, per arm.") var probeUsers = 3
     @Option(help: "Give a probe up after this many milliseconds.") var probeTimeoutMs = 5000.0
     @Option(help: "Milliseconds between polls of a probe.") var pollMs = 2.0
     @Option(help: "Least wall time per round in milliseconds (0: as fast as the services answer).") var roundMs = 500.0
