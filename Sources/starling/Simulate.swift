@@ -27,8 +27,8 @@ struct Simulate: AsyncParsableCommand {
         decided by draws keyed by (seed, round, user, item), so both arms' users decide alike when shown alike. \
         Main rounds are paced at least --round-ms of wall time apart (so a learner that needs wall time is not \
         starved), and every round waits --settle-ms after the previous round's events before asking for lists \
-        (the service caches its popular list for 200 ms), which makes a run reproducible for its seed while both \
-        arms are configured alike.
+        (the service caches its popular list for 200 ms). The warm-up then repeats exactly for a seed; the main \
+        phase does on one core (the service builds its HNSW index on several threads).
 
         Reported over the rounds after the warm-up: CTR = clicks / recommended items shown, conversion = \
         purchases / recommended items shown, per --window rounds and overall; ctr_gain = ctr_online / ctr_frozen \
@@ -60,7 +60,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Least wall time per round in milliseconds (0: as fast as the services answer).") var roundMs = 500.0
     @Option(help: """
         Least wall time in milliseconds between a round's events and the next round's requests; at ≥ 200 (the \
-        service's popular-list cache) a run is reproducible for its seed.
+        service's popular-list cache) lists depend on the events and the model only.
         """)
     var settleMs = 250.0
     @Option(help: """

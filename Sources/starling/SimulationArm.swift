@@ -18,8 +18,10 @@ import StarlingSimulation
 ///
 /// Settling: a round's lists are asked for at least `settleMs` after the previous round's events
 /// were acknowledged. The service caches its popular list for 200 ms of wall time; after that
-/// wait every list is a function of the events alone, so a run is reproducible for its seed and
-/// two identically configured arms give identical counts.
+/// wait a list depends on the events and the served model only. (The service builds the model's
+/// HNSW index on several threads, so two services opened on copies of one folder can still
+/// differ slightly: on one core, or with a catalogue small enough for the search to be exact,
+/// runs repeat exactly and identically configured arms give identical counts.)
 ///
 /// Used by one thread at a time: its client is one blocking keep-alive connection.
 final class SimulationArm: @unchecked Sendable {
