@@ -27,8 +27,8 @@ struct Simulate: AsyncParsableCommand {
         decided by draws keyed by (seed, round, user, item), so both arms' users decide alike when shown alike. \
         Main rounds are paced at least --round-ms of wall time apart (so a learner that needs wall time is not \
         starved), and every round waits --settle-ms after the previous round's events before asking for lists \
-        (the service caches its popular list for 200 ms), which makes a run reproducible for its seed while both \
-        arms are configured alike.
+        (the service caches its popular list for 200 ms). The warm-up then repeats exactly for a seed; the main \
+        phase does on one core (the service builds its HNSW index on several threads).
 
         Reported over the rounds after the warm-up: CTR = clicks / recommended items shown, conversion = \
         purchases / recommended items shown, per --window rounds and overall; ctr_gain = ctr_online / ctr_frozen \
@@ -54,13 +54,13 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "iALS regularization.") var regularization = 1.0
     @Option(help: "iALS confidence weight alpha.") var alpha = 5.0
     @Option(help: "Probe freshness every this many rounds (0: never).") var probeEvery = 15
-    @Option(help: "Visitors probed at once in a probed round (per arm).") var probeUsers = 4
+    @Option(help: "Visitors probed (one after the other) in a probed round, per arm.") var probeUsers = 3
     @Option(help: "Give a probe up after this many milliseconds.") var probeTimeoutMs = 5000.0
     @Option(help: "Milliseconds between polls of a probe.") var pollMs = 2.0
     @Option(help: "Least wall time per round in milliseconds (0: as fast as the services answer).") var roundMs = 500.0
     @Option(help: """
         Least wall time in milliseconds between a round's events and the next round's requests; at ≥ 200 (the \
-        service's popular-list cache) a run is reproducible for its seed.
+        service's popular-list cache) lists depend on the events and the model only.
         """)
     var settleMs = 250.0
     @Option(help: """

@@ -8,22 +8,26 @@ import StarlingSimulation
 /// buys, and sends those events and the round's organic views back (POST /events, with explicit
 /// timestamps in simulated event time and unique event ids).
 ///
-/// Freshness probes: in a probed round the first visitors who clicked have their first click
-/// sent on its own (each on a connection and thread of its own, all at once); then their list
-/// is polled until it changed in a way other than the clicked item disappearing, that is until
-/// the new list's first k−1 items differ from the old list without the clicked item. The time
-/// counts from sending the click to receiving the changed list.
+/// Freshness probes: in a probed round, after every visitor's list was fetched and before the
+/// round's other events are sent, the first visitors who clicked have their first click sent on
+/// its own, one after the other; after each, that visitor's list is polled until it changed in a
+/// way other than the clicked item disappearing, that is until the new list's first k−1 items
+/// differ from the old list without the clicked item. Nothing else is sent to the service
+/// meanwhile, so a change is that click's doing. The time counts from sending the click to
+/// receiving the changed list.
 ///
 /// Settling: a round's lists are asked for at least `settleMs` after the previous round's events
 /// were acknowledged. The service caches its popular list for 200 ms of wall time; after that
-/// wait every list is a function of the events alone, so a run is reproducible for its seed and
-/// two identically configured arms give identical counts.
+/// wait a list depends on the events and the served model only. (The service builds the model's
+/// HNSW index on several threads, so two services opened on copies of one folder can still
+/// differ slightly: on one core, or with a catalogue small enough for the search to be exact,
+/// runs repeat exactly and identically configured arms give identical counts.)
 ///
 /// Used by one thread at a time: its client is one blocking keep-alive connection.
 final class SimulationArm: @unchecked Sendable {
     /// How freshness is probed.
     struct Probing: Sendable {
-        /// Visitors probed in a probed round (at most).
+        /// Visitors probed in a probed round (at most), one after the other.
         var users: Int
         /// Give up after this long.
         var timeoutMs: Double
@@ -173,13 +177,10 @@ final class SimulationArm: @unchecked Sendable {
                 }
             }
         }
-        if let probing, !probed.isEmpty {
-            let port = self.port, k = self.k, jobs = probed
-            let results = Threads.run(jobs.count) { j in
-                Result { try Self.probe(port: port, k: k, user: jobs[j].user, before: jobs[j].before, clicked: jobs[j].clicked,
-                                        event: jobs[j].event, probing: probing) }
+        if let probing {
+            for p in probed {
+                probes.append(try Self.probe(client, k: k, user: p.user, before: p.before, clicked: p.clicked, event: p.event, probing: probing))
             }
-            for r in results { probes.append(try r.get()) }
         }
         for (n, v) in plan.views.enumerated() { events.append(event(v.user, v.item, "view", "v\(n)")) }
         try send(events)
@@ -189,9 +190,8 @@ final class SimulationArm: @unchecked Sendable {
 
     /// Sends one click on a connection of its own and polls `user`'s list until it changed other
     /// than by losing the clicked item (see the type's description).
-    static func probe(port: Int, k: Int, user: String, before: [String], clicked: String, event: String,
+    static func probe(_ client: LoopbackHTTPClient, k: Int, user: String, before: [String], clicked: String, event: String,
                       probing: Probing) throws -> ProbeResult {
-        let client = try LoopbackHTTPClient(port: port)
         let expected = Array(before.filter { $0 != clicked }.prefix(k - 1))
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsedMs() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 }
