@@ -28,9 +28,9 @@ extension APIServer {
         guard let s = service.online?.current else { return }
         metrics.setGauge("online_events_trained", help: "Events the online learner trained on", Double(s.eventsTrained))
         metrics.setGauge("online_training_events_per_second", help: "Online training throughput over its last batches", s.trainingEventsPerSecond)
-        metrics.setGauge("online_versions_promoted", help: "Versions the online learner promoted", Double(s.promoted.count))
-        metrics.setGauge("online_versions_rejected", help: "Versions the online learner's gate kept from promotion", Double(s.rejected.count))
-        metrics.setGauge("online_rollbacks", help: "Automatic rollbacks", Double(s.rollbacks.count))
+        metrics.setGauge("online_versions_promoted", help: "Versions the online learner promoted", Double(s.promotedCount))
+        metrics.setGauge("online_versions_rejected", help: "Versions the online learner's gate kept from promotion", Double(s.rejectedCount))
+        metrics.setGauge("online_rollbacks", help: "Automatic rollbacks", Double(s.rollbackCount))
         for (model, p) in [("live", s.live), ("serving", s.serving)] {
             if let auc = p.auc { metrics.setGauge("online_progressive_auc", help: "Progressive-validation AUC", labels: [("model", model)], auc) }
             if let ll = p.logLoss { metrics.setGauge("online_progressive_logloss", help: "Progressive-validation log loss", labels: [("model", model)], ll) }

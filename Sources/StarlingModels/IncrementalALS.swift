@@ -127,6 +127,8 @@ public final class IncrementalALS: @unchecked Sendable {
     /// `XᵀX` and `YᵀY` without λ.
     private var userGram: [Float]
     private var itemGram: [Float]
+    /// `YᵀY + λI`, made on first need after the item factors changed (fold-ins and user solves share it).
+    private var itemSystem: [Float]?
     private var batches = 0
     private var scratch: [Float]
     private var weights: [Float] = []
@@ -190,8 +192,7 @@ public final class IncrementalALS: @unchecked Sendable {
     /// ``IALS/userVector(history:values:solver:)`` with `.conjugateGradient(steps:start: nil)`.
     public func foldIn(items history: [Int32], values: [Float], steps: Int) -> [Float] {
         var x = [Float](repeating: 0, count: factors)
-        let g = gramPlusLambda(itemGram)
-        solve(&x, row: InteractionRow(ids: history, values: values), other: items, gram: g, steps: steps)
+        solve(&x, row: InteractionRow(ids: history, values: values), other: items, gram: currentItemSystem(), steps: steps)
         return x
     }
 
@@ -204,7 +205,7 @@ public final class IncrementalALS: @unchecked Sendable {
         var report = BatchReport()
         var touchedUsers = Set<Int32>(), touchedItems = Set<Int32>()
         add(history, report: &report, touchedUsers: &touchedUsers, touchedItems: &touchedItems)
-        let g = gramPlusLambda(itemGram)
+        let g = currentItemSystem()
         for u in touchedUsers { solveRow(user: u, gram: g, steps: max(configuration.cgSteps, 2 * factors / 8)) }
         refreshGrams()
     }
@@ -217,7 +218,7 @@ public final class IncrementalALS: @unchecked Sendable {
         var touchedUsers = Set<Int32>(), touchedItems = Set<Int32>()
         add(batch, report: &report, touchedUsers: &touchedUsers, touchedItems: &touchedItems)
         let steps = configuration.cgSteps
-        var g = gramPlusLambda(itemGram)
+        var g = currentItemSystem()
         for u in touchedUsers { solveRow(user: u, gram: g, steps: steps) }
         g = gramPlusLambda(userGram)
         for i in touchedItems { solveRow(item: i, gram: g, steps: steps) }
@@ -325,7 +326,7 @@ public final class IncrementalALS: @unchecked Sendable {
             items.row(Int(i)).update(from: model.items.row(k), count: factors)
         }
         refreshGrams()
-        let g = gramPlusLambda(itemGram)
+        let g = currentItemSystem()
         for u in userIndex.values { solveRow(user: u, gram: g, steps: max(configuration.cgSteps, factors / 4)) }
         refreshGrams()
     }
@@ -345,7 +346,15 @@ public final class IncrementalALS: @unchecked Sendable {
         return out
     }
 
+    private func currentItemSystem() -> [Float] {
+        if let cached = itemSystem { return cached }
+        let made = gramPlusLambda(itemGram)
+        itemSystem = made
+        return made
+    }
+
     private func refreshGrams() {
+        itemSystem = nil
         userGram = users.gram(plusDiagonal: 0)
         itemGram = items.gram(plusDiagonal: 0)
     }
@@ -355,6 +364,7 @@ public final class IncrementalALS: @unchecked Sendable {
     }
 
     private func solveRow(item i: Int32, gram: [Float], steps: Int) {
+        itemSystem = nil
         solveRow(Int(i), of: items, row: itemRows[Int(i)], against: users, gram: gram, steps: steps, keeping: &itemGram)
     }
 

@@ -119,10 +119,36 @@ public final class OnlineLearner: Sendable {
         public var pendingItems = 0
         public var admittedItems = 0
         public var expiredUsers = 0
+        /// Versions published, promoted, kept back by the gate, and rollbacks, since the start.
+        public var publishedCount = 0
+        public var promotedCount = 0
+        public var rejectedCount = 0
+        public var rollbackCount = 0
+        /// The latest ``Status/kept`` of each.
         public var published: [Int] = []
         public var promoted: [Int] = []
         public var rejected: [Int] = []
         public var rollbacks: [String] = []
+        /// How many entries each list keeps.
+        public static let kept = 100
+
+        /// Appends `value` to `list`, keeping the latest ``kept``.
+        static func append<T>(_ value: T, to list: inout [T]) {
+            list.append(value)
+            if list.count > kept { list.removeFirst(list.count - kept) }
+        }
+
+        mutating func recordPublished(_ version: Int, promoted isPromoted: Bool) {
+            publishedCount += 1
+            Self.append(version, to: &published)
+            if isPromoted { promotedCount += 1; Self.append(version, to: &promoted) } else { rejectedCount += 1; Self.append(version, to: &rejected) }
+        }
+
+        mutating func recordRollback(_ note: String) {
+            rollbackCount += 1
+            Self.append(note, to: &rollbacks)
+            lastDecision = note
+        }
         public var lastDecision: String?
         public var live = Progressive(examples: 0)
         public var serving = Progressive(examples: 0)
@@ -137,6 +163,7 @@ public final class OnlineLearner: Sendable {
     unowned let service: RecommendationService
     public let configuration: Configuration
     private let status = Mutex(Status())
+    private let trained = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
@@ -150,6 +177,9 @@ public final class OnlineLearner: Sendable {
 
     /// The learner's status now.
     public var current: Status { status.withLock { $0 } }
+
+    /// Events trained on so far (``Status/eventsTrained`` without copying the status).
+    public var eventsTrained: Int { trained.load(ordering: .relaxed) }
 
     func start() {
         let thread = Thread { [self] in
@@ -317,6 +347,7 @@ public final class OnlineLearner: Sendable {
             eventsSincePublish += batch.count
             let trainer = self.trainer!
             let (liveFigures, servingFigures, sinceFigures) = (figures(live), figures(serving), figures(sincePromotion))
+            learner.trained.add(batch.count, ordering: .relaxed)
             learner.update { s in
                 s.eventsTrained += batch.count
                 s.batches += 1
@@ -399,15 +430,16 @@ public final class OnlineLearner: Sendable {
                 references[signal, default: []].append(value)
                 return
             }
+            // Trimmed a window at a time (not one value per push); the check reads the last window.
             recent[signal, default: []].append(value)
-            if recent[signal]!.count > Self.driftWindow { recent[signal]!.removeFirst(recent[signal]!.count - Self.driftWindow) }
+            if recent[signal]!.count >= 2 * Self.driftWindow { recent[signal]!.removeFirst(Self.driftWindow) }
         }
 
         mutating func checkDrift() {
             var drift: [String: DistributionDrift] = [:]
             for signal in OnlineLearner.driftSignals {
-                guard let r = references[signal], let c = recent[signal], c.count >= Self.driftWindow / 2,
-                      let d = DistributionDrift(reference: r, current: c) else { continue }
+                guard let r = references[signal], let c = recent[signal]?.suffix(Self.driftWindow), c.count >= Self.driftWindow / 2,
+                      let d = DistributionDrift(reference: r, current: Array(c)) else { continue }
                 drift[signal] = d
                 if d.psi > configuration.driftPSIWarning {
                     configuration.log("drift: \(signal) PSI \(String(format: "%.3f", d.psi)), KL \(String(format: "%.3f", d.kl)) against its reference window")
@@ -454,7 +486,7 @@ public final class OnlineLearner: Sendable {
             eventsSincePublish = 0
             let decision = gate(l, s)
             if let reason = decision.reason {
-                learner.update { $0.published.append(version); $0.rejected.append(version); $0.lastDecision = "version \(version) not promoted: \(reason)" }
+                learner.update { $0.recordPublished(version, promoted: false); $0.lastDecision = "version \(version) not promoted: \(reason)" }
                 return
             }
             let old = servingVersion
@@ -467,7 +499,7 @@ public final class OnlineLearner: Sendable {
             serving = live
             servingCalibrator = liveCalibrator
             sincePromotion = ProgressiveValidation(window: sincePromotion.window)
-            learner.update { $0.published.append(version); $0.promoted.append(version); $0.servingVersion = version; $0.lastDecision = "version \(version) promoted: \(decision.summary)" }
+            learner.update { $0.recordPublished(version, promoted: true); $0.servingVersion = version; $0.lastDecision = "version \(version) promoted: \(decision.summary)" }
         }
 
         func gate(_ l: Progressive, _ s: Progressive) -> (reason: String?, summary: String) {
@@ -488,7 +520,7 @@ public final class OnlineLearner: Sendable {
             let note = "version \(current) rolled back to \(previous.version): \(reason)"
             configuration.log(note)
             self.previous = nil
-            learner.update { $0.rollbacks.append(note); $0.lastDecision = note }
+            learner.update { $0.recordRollback(note) }
         }
     }
 

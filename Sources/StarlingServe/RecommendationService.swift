@@ -218,8 +218,9 @@ public final class RecommendationService: Sendable {
             let arm = experiment.armIndex(for: user)
             let serving = try servingModel(version: experiment.arms[arm].version)
             let items = try engine.recommend(query, serving: serving)
-            experiments.recordImpressions(experiment: experiment.id, arm: arm, user: user, items: items.map(\.item))
-            impressions.served(user: user, items: items.map(\.item), version: serving.version, nowMs: Self.nowMs())
+            let shown = items.map(\.item)
+            experiments.recordImpressions(experiment: experiment.id, arm: arm, user: user, items: shown)
+            impressions.served(user: user, items: shown, version: serving.version, nowMs: Self.nowMs())
             return RecommendResult(items: items, modelVersion: serving.version, experiment: experiment.id, arm: experiment.arms[arm].name)
         }
         let serving = activeModel

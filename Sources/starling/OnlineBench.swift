@@ -6,7 +6,6 @@ import StarlingLoopbackClient
 import StarlingModels
 import StarlingServe
 import StarlingTensor
-import Synchronization
 
 /// Online learning under load: how fast the online trainer keeps up with events posted over HTTP
 /// while the server answers recommendation requests, and how its progressive metrics compare with
@@ -89,40 +88,39 @@ struct OnlineBench: AsyncParsableCommand {
         }
         let users = data.users.ids, streamed = rest.count, requestBodies = bodies, listening = port
         // Blocking clients run on threads of their own: the cooperative pool (2 threads here) serves.
-        let recommending = Task { [connections] in await Self.offThread {
+        let recommending = Task { [connections] in await Threads.offThread {
             LoadGenerator.run(ports: [listening], connections: connections, seconds: 3600, pacing: .closedLoop,
-                              stop: { service.online!.current.eventsTrained - startTrained >= streamed }) { c, n in
+                              stop: { service.online!.eventsTrained - startTrained >= streamed }) { c, n in
                 LoadGenerator.Request("GET", "/recommend/\(users[(c &* 7919 &+ n &* 31) % users.count])?k=10")
             }
         } }
         let started = Date()
         // --post-connections clients post the batches; client c takes batches c, c + n, c + 2n, ….
         let posters = postConnections
-        let posting = await Self.offThread { () -> (Int, Double) in
-            let errors = Atomic<Int>(0)
-            DispatchQueue.concurrentPerform(iterations: posters) { c in
+        let posting = await Threads.offThread { () -> (Int, Double) in
+            let errors = Threads.run(posters) { c -> Int in
+                var errors = 0
                 do {
                     let client = try LoopbackHTTPClient(port: listening)
                     for k in stride(from: c, to: requestBodies.count, by: posters) {
                         let r = try client.request("POST", "/events", body: requestBodies[k], headers: ["Content-Type": "application/json"])
-                        if !(200..<300).contains(r.status) { errors.add(1, ordering: .relaxed) }
+                        if !(200..<300).contains(r.status) { errors += 1 }
                     }
-                } catch { errors.add(1, ordering: .relaxed) }
+                } catch { errors += 1 }
+                return errors
             }
-            return (errors.load(ordering: .relaxed), Date().timeIntervalSince(started))
+            return (errors.reduce(0, +), Date().timeIntervalSince(started))
         }
-        var status = service.online!.current
-        while status.eventsTrained - startTrained < rest.count {
+        while service.online!.eventsTrained - startTrained < rest.count {
             if Date().timeIntervalSince(started) > 600 { throw ValidationError("the online learner did not catch up within 600 s") }
             try await Task.sleep(for: .milliseconds(20))
-            status = service.online!.current
         }
         let caughtUp = Date().timeIntervalSince(started)
         let load = await recommending.value
         running.cancel()
         _ = try? await running.value
         service.stopOnlineLearning()
-        status = service.online!.current
+        let status = service.online!.current
 
         func figure(_ v: Double?) -> Any { v.map { ($0 * 10_000).rounded() / 10_000 } ?? NSNull() }
         let out: [String: Any] = [
@@ -135,15 +133,10 @@ struct OnlineBench: AsyncParsableCommand {
             "progressive_auc_live": figure(status.live.auc), "progressive_logloss_live": figure(status.live.logLoss),
             "progressive_auc_serving": figure(status.serving.auc), "progressive_logloss_serving": figure(status.serving.logLoss),
             "progressive_examples": status.live.examples,
-            "versions_published": status.published.count, "versions_promoted": status.promoted.count, "rollbacks": status.rollbacks.count,
+            "versions_published": status.publishedCount, "versions_promoted": status.promotedCount, "rollbacks": status.rollbackCount,
             "users": status.users, "items": status.items,
         ]
         let text = String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)
         print(text)
-    }
-
-    /// Runs blocking work on a thread of its own.
-    static func offThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in Thread { continuation.resume(returning: body()) }.start() }
     }
 }

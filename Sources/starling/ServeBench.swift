@@ -159,7 +159,7 @@ private struct Load: Sendable {
 
     func recommend(connections: Int, seconds: Double, pacing: LoadGenerator.Pacing) async -> LoadGenerator.Outcome {
         let paths = self.paths, ports = self.ports
-        return await Self.offThread {
+        return await Threads.offThread {
             LoadGenerator.run(ports: ports, connections: connections, seconds: seconds, pacing: pacing) { c, n in
                 LoadGenerator.Request("GET", paths[(c &* 7919 &+ n) & (paths.count - 1)])
             }
@@ -169,7 +169,7 @@ private struct Load: Sendable {
     func ingest(connections: Int, batchSize: Int, seconds: Double) async -> LoadGenerator.Outcome {
         let users = self.users, items = self.items, ports = self.ports
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        return await Self.offThread {
+        return await Threads.offThread {
             LoadGenerator.run(ports: ports, connections: connections, seconds: seconds, pacing: .closedLoop) { c, n in
                 var body = "["
                 for k in 0..<batchSize {
@@ -181,13 +181,6 @@ private struct Load: Sendable {
                 body += "]"
                 return LoadGenerator.Request("POST", "/events", body: Data(body.utf8), headers: ["Content-Type": "application/json"])
             }
-        }
-    }
-
-    /// Runs the blocking load generator without holding a thread of the server's pool.
-    static func offThread(_ body: @escaping @Sendable () -> LoadGenerator.Outcome) async -> LoadGenerator.Outcome {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: body()) }.start()
         }
     }
 }

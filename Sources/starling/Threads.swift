@@ -30,4 +30,13 @@ enum Threads {
             thread.start()
         }
     }
+
+    /// ``offThread(_:)`` for work that cannot fail.
+    static func offThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: body()) }
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+    }
 }

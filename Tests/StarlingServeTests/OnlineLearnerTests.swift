@@ -28,6 +28,20 @@ struct OnlineLearnerTests {
         }
     }
 
+    /// A service at `dir` with online learning, `events` loaded, iALS (16 factors) trained on them
+    /// and promoted, and the learner running from it; returns the service, its learner and that
+    /// first version.
+    static func startLearning(_ online: OnlineLearner.Configuration, in dir: URL, loading events: [EventInput]) throws
+        -> (RecommendationService, OnlineLearner, Int) {
+        let service = try RecommendationService(configuration: .init(directory: dir, autoCreateItems: true, online: online))
+        _ = try service.ingest(events)
+        let first = try service.retrain(configuration: IALS.Configuration(factors: 16, regularization: 5, alpha: 5, iterations: 8, threads: 1), holdOut: 0)
+        try service.promote(first)
+        let learner = try #require(service.online)
+        try waitFor(60, "bootstrap") { learner.current.state == "training" }
+        return (service, learner, first)
+    }
+
     /// MovieLens-100K in time order: the oldest 80% loaded and trained, the next 10% posted while
     /// the learner runs, then a deliberately bad model (random factors) is promoted by hand and
     /// the learner must roll it back on its progressive AUC.
@@ -39,13 +53,8 @@ struct OnlineLearnerTests {
         let online = OnlineLearner.Configuration(batchSize: 500, publishIntervalSeconds: 1000, publishEveryEvents: 5000,
                                                  minValidationExamples: 300, rollbackAUCDrop: 0.05, checkIntervalSeconds: 0.2,
                                                  log: { notes.add($0) })
-        let service = try RecommendationService(configuration: .init(directory: dir, autoCreateItems: true, online: online))
+        let (service, learner, _) = try Self.startLearning(online, in: dir, loading: inputs(0..<80_000))
         defer { service.stopOnlineLearning() }
-        _ = try service.ingest(inputs(0..<80_000))
-        let first = try service.retrain(configuration: IALS.Configuration(factors: 16, regularization: 5, alpha: 5, iterations: 8, threads: 1), holdOut: 0)
-        try service.promote(first)
-        let learner = try #require(service.online)
-        try Self.waitFor(60, "bootstrap") { learner.current.state == "training" }
         for k in stride(from: 80_000, to: 90_000, by: 500) { _ = try service.ingest(inputs(k..<(k + 500))) }
         try Self.waitFor(120, "10,000 events trained") { learner.current.eventsTrained >= 10_000 && learner.current.published.count >= 2 }
         var status = learner.current
@@ -82,13 +91,8 @@ struct OnlineLearnerTests {
         let notes = NoteBook()
         let online = OnlineLearner.Configuration(batchSize: 500, publishIntervalSeconds: 1000, publishEveryEvents: 1_000_000,
                                                  checkIntervalSeconds: 0.2, retrainOnDriftPSI: 1e-9, log: { notes.add($0) })
-        let service = try RecommendationService(configuration: .init(directory: dir, autoCreateItems: true, online: online))
+        let (service, learner, first) = try Self.startLearning(online, in: dir, loading: inputs(0..<60_000))
         defer { service.stopOnlineLearning() }
-        _ = try service.ingest(inputs(0..<60_000))
-        let first = try service.retrain(configuration: IALS.Configuration(factors: 16, regularization: 5, alpha: 5, iterations: 8, threads: 1), holdOut: 0)
-        try service.promote(first)
-        let learner = try #require(service.online)
-        try Self.waitFor(60, "bootstrap") { learner.current.state == "training" }
         for k in stride(from: 60_000, to: 80_000, by: 500) { _ = try service.ingest(inputs(k..<(k + 500))) }
         try Self.waitFor(120, "a drift retrain") { learner.current.retrainsTriggered >= 1 && (service.registry.activeVersion ?? 0) > first }
         let status = learner.current
