@@ -25,8 +25,9 @@ import Synchronization
 ///   log loss + `gateLogLossTolerance`, each over at least `minValidationExamples` examples;
 /// - rollback: after a promotion, if the new version's progressive AUC falls more than
 ///   `rollbackAUCDrop` below the previous version's, or its online CTR (``ImpressionLedger``) is
-///   significantly below the previous version's (two-proportion test at `rollbackAlpha`, at least
-///   `rollbackMinImpressions` impressions each), the previous version is restored and promotions
+///   below the previous version's CTR over its last `rollbackBaselineSeconds` by more than
+///   `rollbackMinRelativeDrop` and significantly so (two-proportion test at `rollbackAlpha`, at
+///   least `rollbackMinImpressions` impressions each), the previous version is restored and promotions
 ///   pause for `cooldownSeconds`;
 /// - drift: the population stability index and KL divergence of the live model's positive scores
 ///   and of two streaming features at event time (the item's events in the last day, the user's
@@ -55,6 +56,12 @@ public final class OnlineLearner: Sendable {
         public var rollbackAUCDrop: Double
         public var rollbackMinImpressions: Int
         public var rollbackAlpha: Double
+        /// The least relative CTR drop that can trigger a rollback (a drifting world moves CTR a
+        /// little on its own; huge samples make tiny moves significant).
+        public var rollbackMinRelativeDrop: Double
+        /// The previous version's CTR baseline covers its last this many seconds as the active one
+        /// (its early CTR, under older tastes, would not be a fair comparison).
+        public var rollbackBaselineSeconds: Double
         public var cooldownSeconds: Double
         /// Seconds between rollback and drift checks.
         public var checkIntervalSeconds: Double
@@ -68,7 +75,8 @@ public final class OnlineLearner: Sendable {
                     incremental: IncrementalALS.Configuration = IncrementalALS.Configuration(),
                     validationSamplesPerBatch: Int = 200, evaluationSteps: Int = 8, minValidationExamples: Int = 300,
                     gateAUCTolerance: Double = 0.01, gateLogLossTolerance: Double = 0.02, rollbackAUCDrop: Double = 0.03,
-                    rollbackMinImpressions: Int = 2000, rollbackAlpha: Double = 0.001, cooldownSeconds: Double = 60,
+                    rollbackMinImpressions: Int = 2000, rollbackAlpha: Double = 0.001,
+                    rollbackMinRelativeDrop: Double = 0.1, rollbackBaselineSeconds: Double = 60, cooldownSeconds: Double = 60,
                     checkIntervalSeconds: Double = 5, driftPSIWarning: Double = 0.25, retrainOnDriftPSI: Double? = nil,
                     log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("online: " + $0 + "\n").utf8)) }) {
             self.batchSize = batchSize
@@ -83,6 +91,8 @@ public final class OnlineLearner: Sendable {
             self.rollbackAUCDrop = rollbackAUCDrop
             self.rollbackMinImpressions = rollbackMinImpressions
             self.rollbackAlpha = rollbackAlpha
+            self.rollbackMinRelativeDrop = rollbackMinRelativeDrop
+            self.rollbackBaselineSeconds = rollbackBaselineSeconds
             self.cooldownSeconds = cooldownSeconds
             self.checkIntervalSeconds = checkIntervalSeconds
             self.driftPSIWarning = driftPSIWarning
@@ -216,6 +226,10 @@ public final class OnlineLearner: Sendable {
         var servingCalibrator = PlattCalibrator()
         /// The serving version's progressive AUC and CTR counts when the current one replaced it.
         var previous: (version: Int, auc: Double?, counts: ImpressionLedger.Counts)?
+        /// Cumulative counts of the serving version at each check, for its recent-CTR baseline.
+        var servingCounts: [(at: Date, counts: ImpressionLedger.Counts)] = []
+        /// The version a rollback restored: becoming active again is not a new promotion to judge.
+        var rolledBackTo: Int?
         var servingVersion: Int?
         var servingIndex: [String: Int32] = [:]
         /// The version this learner promoted last (followed without a rebase).
@@ -321,8 +335,11 @@ public final class OnlineLearner: Sendable {
         mutating func followActiveVersion() throws {
             guard let active = service.activeModel, active.version != servingVersion else { return }
             if let old = servingVersion {
-                previous = (old, serving.count >= configuration.minValidationExamples ? serving.auc : nil, service.impressions.counts(version: old))
+                previous = active.version == rolledBackTo
+                    ? nil : (old, serving.count >= configuration.minValidationExamples ? serving.auc : nil, recentCounts(of: old))
             }
+            rolledBackTo = nil
+            servingCounts = []
             if active.version != ownPromotion, let ials = active.model as? IALS, ials.factors == trainer.factors {
                 try trainer.rebase(on: ials, itemIds: active.itemIds.ids)
                 references = [:]
@@ -493,7 +510,8 @@ public final class OnlineLearner: Sendable {
             let previousAUC = serving.count >= configuration.minValidationExamples ? serving.auc : nil
             ownPromotion = version
             try service.promote(version)
-            if let old { previous = (old, previousAUC, service.impressions.counts(version: old)) }
+            if let old { previous = (old, previousAUC, recentCounts(of: old)) }
+            servingCounts = []
             adoptServing(service.activeModel!)
             // The new version is the live model as of now: its figures so far are the live ones.
             serving = live
@@ -507,14 +525,30 @@ public final class OnlineLearner: Sendable {
             return OnlineLearner.gate(live: l, serving: servingVersion == nil ? nil : s, configuration: configuration)
         }
 
+        /// `version`'s counts over the last `rollbackBaselineSeconds` (all of them when it served
+        /// for less).
+        func recentCounts(of version: Int) -> ImpressionLedger.Counts {
+            let now = service.impressions.counts(version: version)
+            guard let start = servingCounts.first?.counts else { return now }
+            return ImpressionLedger.Counts(impressions: now.impressions - start.impressions, clicks: now.clicks - start.clicks,
+                                           purchases: now.purchases - start.purchases)
+        }
+
         /// Rolls the serving version back when its AUC or online CTR dropped against the one it replaced.
         mutating func checkRollback() throws {
+            if let current = servingVersion {
+                servingCounts.append((Date(), service.impressions.counts(version: current)))
+                // One snapshot older than the baseline window stays: the window's start.
+                let horizon = Date().addingTimeInterval(-configuration.rollbackBaselineSeconds)
+                while servingCounts.count > 1 && servingCounts[1].at < horizon { servingCounts.removeFirst() }
+            }
             guard let previous, let current = servingVersion, current != previous.version else { return }
             let since = sincePromotion.count >= configuration.minValidationExamples ? sincePromotion.auc : nil
             guard let reason = OnlineLearner.rollbackReason(previousAUC: previous.auc, currentAUC: since, previous: previous.counts,
                                                             current: service.impressions.counts(version: current),
                                                             configuration: configuration) else { return }
             ownPromotion = nil
+            rolledBackTo = previous.version
             try service.promote(previous.version)
             cooldownUntil = Date().addingTimeInterval(configuration.cooldownSeconds)
             let note = "version \(current) rolled back to \(previous.version): \(reason)"
@@ -542,14 +576,14 @@ public final class OnlineLearner: Sendable {
 
     /// Why the serving version should be rolled back, or nil: its progressive AUC since it became
     /// active is more than `rollbackAUCDrop` below the previous version's, or its online CTR is
-    /// below the previous version's with a two-sided two-proportion p-value under
-    /// `rollbackAlpha`, both having `rollbackMinImpressions` impressions.
+    /// more than `rollbackMinRelativeDrop` (relative) below the previous version's, with a two-sided
+    /// two-proportion p-value under `rollbackAlpha`, both having `rollbackMinImpressions` impressions.
     public static func rollbackReason(previousAUC: Double?, currentAUC: Double?, previous p: ImpressionLedger.Counts,
                                       current c: ImpressionLedger.Counts, configuration: Configuration) -> String? {
         if let was = previousAUC, let now = currentAUC, now < was - configuration.rollbackAUCDrop {
             return String(format: "progressive AUC fell from %.4f to %.4f", was, now)
         }
-        if c.impressions >= configuration.rollbackMinImpressions, p.impressions >= configuration.rollbackMinImpressions, c.ctr < p.ctr,
+        if c.impressions >= configuration.rollbackMinImpressions, p.impressions >= configuration.rollbackMinImpressions, c.ctr < p.ctr * (1 - configuration.rollbackMinRelativeDrop),
            Experiment.twoProportionP(c.clicks, c.impressions, p.clicks, p.impressions) < configuration.rollbackAlpha {
             return String(format: "online CTR fell from %.4f (%d impressions) to %.4f (%d impressions)", p.ctr, p.impressions, c.ctr, c.impressions)
         }

@@ -79,6 +79,11 @@ struct OnlineLearnerTests {
         #expect(service.registry.activeVersion == good && status.rollbacks[0].contains("version \(badVersion) rolled back to \(good)"))
         #expect(status.rollbacks[0].contains("progressive AUC fell"))
         #expect(notes.lines.contains { $0.contains("rolled back") })
+        // The restored version is not judged against the one it replaced: no rollback back.
+        for k in stride(from: 93_000, to: 96_000, by: 500) { _ = try service.ingest(inputs(k..<(k + 500))) }
+        try Self.waitFor(60, "the new events trained") { learner.eventsTrained >= 16_000 }
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(learner.current.rollbackCount == 1 && service.registry.activeVersion == good)
     }
 
     /// Drift is measured against the reference window and, past the configured PSI, a full
