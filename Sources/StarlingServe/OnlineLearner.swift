@@ -24,7 +24,8 @@ import Synchronization
 /// - promotion gate: live AUC ≥ serving AUC − `gateAUCTolerance` and live log loss ≤ serving
 ///   log loss + `gateLogLossTolerance`, each over at least `minValidationExamples` examples;
 /// - rollback: after a promotion, if the new version's progressive AUC falls more than
-///   `rollbackAUCDrop` below the previous version's, or its online CTR (``ImpressionLedger``) is
+///   `rollbackAUCDrop` below the previous version's on the same events (the previous version keeps
+///   scoring every sampled event beside it), or its online CTR (``ImpressionLedger``) is
 ///   below the previous version's CTR over its last `rollbackBaselineSeconds` by more than
 ///   `rollbackMinRelativeDrop` and significantly so (two-proportion test at `rollbackAlpha`, at
 ///   least `rollbackMinImpressions` impressions each), the previous version is restored and promotions
@@ -225,7 +226,12 @@ public final class OnlineLearner: Sendable {
         var liveCalibrator = PlattCalibrator()
         var servingCalibrator = PlattCalibrator()
         /// The serving version's progressive AUC and CTR counts when the current one replaced it.
-        var previous: (version: Int, auc: Double?, counts: ImpressionLedger.Counts)?
+        /// The version the serving one replaced, kept scoring the same events for the rollback
+        /// check, with its CTR over its last `rollbackBaselineSeconds` as the active one.
+        var previous: (version: Int, model: ServingModel, index: [String: Int32], counts: ImpressionLedger.Counts)?
+        var previousSince = ProgressiveValidation(window: 10_000)
+        var previousCalibrator = PlattCalibrator()
+        var servingModel: ServingModel?
         /// Cumulative counts of the serving version at each check, for its recent-CTR baseline.
         var servingCounts: [(at: Date, counts: ImpressionLedger.Counts)] = []
         /// The version a rollback restored: becoming active again is not a new promotion to judge.
@@ -303,8 +309,28 @@ public final class OnlineLearner: Sendable {
 
         mutating func adoptServing(_ model: ServingModel) {
             servingVersion = model.version
-            servingIndex = [:]
-            for (k, id) in model.itemIds.ids.enumerated() { servingIndex[id] = Int32(k) }
+            servingModel = model
+            servingIndex = Self.index(of: model)
+        }
+
+        static func index(of model: ServingModel) -> [String: Int32] {
+            var index: [String: Int32] = [:]
+            for (k, id) in model.itemIds.ids.enumerated() { index[id] = Int32(k) }
+            return index
+        }
+
+        /// From now on the serving version (replaced by another) is judged as the previous one:
+        /// it keeps scoring the same events as its successor. A version restored by a rollback is
+        /// not judged against the one it replaced.
+        mutating func retireServing(restoring: Bool) {
+            if let model = servingModel, !restoring {
+                previous = (model.version, model, servingIndex, recentCounts(of: model.version))
+                previousSince = ProgressiveValidation(window: previousSince.window)
+                previousCalibrator = servingCalibrator
+            } else {
+                previous = nil
+            }
+            servingCounts = []
         }
 
         mutating func step() throws {
@@ -334,12 +360,8 @@ public final class OnlineLearner: Sendable {
         /// trainer's; the version it replaced is remembered for the rollback check.
         mutating func followActiveVersion() throws {
             guard let active = service.activeModel, active.version != servingVersion else { return }
-            if let old = servingVersion {
-                previous = active.version == rolledBackTo
-                    ? nil : (old, serving.count >= configuration.minValidationExamples ? serving.auc : nil, recentCounts(of: old))
-            }
+            retireServing(restoring: active.version == rolledBackTo)
             rolledBackTo = nil
-            servingCounts = []
             if active.version != ownPromotion, let ials = active.model as? IALS, ials.factors == trainer.factors {
                 try trainer.rebase(on: ials, itemIds: active.itemIds.ids)
                 references = [:]
@@ -386,8 +408,6 @@ public final class OnlineLearner: Sendable {
         /// Scores a sample of the batch with both models before the trainer sees it.
         mutating func validate(_ batch: [IncrementalALS.Interaction]) {
             guard !batch.isEmpty else { return }
-            let servingModel = service.activeModel.flatMap { $0.version == servingVersion ? $0 : nil }
-            let servingIALS = servingModel?.model as? IALS
             let steps = configuration.evaluationSteps
             let lookup = service.features
             var taken = 0
@@ -407,17 +427,11 @@ public final class OnlineLearner: Sendable {
                 let x = trainer.foldIn(items: history.items, values: history.values, steps: steps)
                 let (pos, neg) = (trainer.score(x, item: item), trainer.score(x, item: negative))
                 record(&live, &liveCalibrator, pos, neg)
-                if let servingIALS, let servingModel {
-                    var mapped: [Int32] = [], values: [Float] = []
-                    for (i, v) in zip(history.items, history.values) {
-                        if let m = servingIndex[trainer.itemIds[Int(i)]] { mapped.append(m); values.append(v) }
-                    }
-                    var sp: Float = 0, sn: Float = 0
-                    if !mapped.isEmpty, let xs = try? servingIALS.userVector(history: mapped, values: values, solver: .conjugateGradient(steps: steps, start: nil)) {
-                        if let m = servingIndex[e.item] { sp = servingModel.score(xs, item: m) }
-                        if let m = servingIndex[trainer.itemIds[Int(negative)]] { sn = servingModel.score(xs, item: m) }
-                    }
+                if let servingModel, let (sp, sn) = scores(servingModel, servingIndex, history, e.item, trainer.itemIds[Int(negative)]) {
                     record(&serving, &servingCalibrator, sp, sn, also: &sincePromotion)
+                }
+                if let previous, let (pp, pn) = scores(previous.model, previous.index, history, e.item, trainer.itemIds[Int(negative)]) {
+                    record(&previousSince, &previousCalibrator, pp, pn)
                 }
                 push("score", pos)
                 let itemEvents = lookup.values(entity: .item, key: e.item, atMs: e.timestampMs)["item_events_1d"]
@@ -425,6 +439,21 @@ public final class OnlineLearner: Sendable {
                 if let itemEvents { push("item_events_1d", log1p(itemEvents)) }
                 if let userEvents { push("user_events_1h", log1p(userEvents)) }
             }
+        }
+
+        /// `model`'s scores of `item` and `negative` for a user folded in from `history` (trainer
+        /// rows) — the same procedure as the live model's; 0 for an item the model does not know.
+        /// Nil for a model that is not iALS.
+        func scores(_ model: ServingModel, _ index: [String: Int32], _ history: (items: [Int32], values: [Float]),
+                    _ item: String, _ negative: String) -> (Float, Float)? {
+            guard let ials = model.model as? IALS else { return nil }
+            var mapped: [Int32] = [], values: [Float] = []
+            for (i, v) in zip(history.items, history.values) {
+                if let m = index[trainer.itemIds[Int(i)]] { mapped.append(m); values.append(v) }
+            }
+            guard !mapped.isEmpty, let x = try? ials.userVector(history: mapped, values: values,
+                                                                solver: .conjugateGradient(steps: configuration.evaluationSteps, start: nil)) else { return (0, 0) }
+            return (index[item].map { model.score(x, item: $0) } ?? 0, index[negative].map { model.score(x, item: $0) } ?? 0)
         }
 
         func record(_ v: inout ProgressiveValidation, _ c: inout PlattCalibrator, _ pos: Float, _ neg: Float) {
@@ -503,20 +532,19 @@ public final class OnlineLearner: Sendable {
             eventsSincePublish = 0
             let decision = gate(l, s)
             if let reason = decision.reason {
+                configuration.log("version \(version) not promoted: \(reason)")
                 learner.update { $0.recordPublished(version, promoted: false); $0.lastDecision = "version \(version) not promoted: \(reason)" }
                 return
             }
-            let old = servingVersion
-            let previousAUC = serving.count >= configuration.minValidationExamples ? serving.auc : nil
             ownPromotion = version
             try service.promote(version)
-            if let old { previous = (old, previousAUC, recentCounts(of: old)) }
-            servingCounts = []
+            retireServing(restoring: false)
             adoptServing(service.activeModel!)
             // The new version is the live model as of now: its figures so far are the live ones.
             serving = live
             servingCalibrator = liveCalibrator
             sincePromotion = ProgressiveValidation(window: sincePromotion.window)
+            configuration.log("version \(version) promoted: \(decision.summary)")
             learner.update { $0.recordPublished(version, promoted: true); $0.servingVersion = version; $0.lastDecision = "version \(version) promoted: \(decision.summary)" }
         }
 
@@ -543,8 +571,10 @@ public final class OnlineLearner: Sendable {
                 while servingCounts.count > 1 && servingCounts[1].at < horizon { servingCounts.removeFirst() }
             }
             guard let previous, let current = servingVersion, current != previous.version else { return }
-            let since = sincePromotion.count >= configuration.minValidationExamples ? sincePromotion.auc : nil
-            guard let reason = OnlineLearner.rollbackReason(previousAUC: previous.auc, currentAUC: since, previous: previous.counts,
+            // Both AUCs are over the same events: those since the switch.
+            let enough = sincePromotion.count >= configuration.minValidationExamples && previousSince.count >= configuration.minValidationExamples
+            guard let reason = OnlineLearner.rollbackReason(previousAUC: enough ? previousSince.auc : nil, currentAUC: enough ? sincePromotion.auc : nil,
+                                                            previous: previous.counts,
                                                             current: service.impressions.counts(version: current),
                                                             configuration: configuration) else { return }
             ownPromotion = nil

@@ -76,7 +76,7 @@ struct Simulate: AsyncParsableCommand {
         // what is being viewed and bought now, trending items included, in both arms. The online
         // arm learns from the log and publishes a version every 5 s (promoted past the gate).
         RecommendationService.Configuration(directory: directory, popularityHalfLife: 900,
-                                            online: online ? OnlineLearner.Configuration(publishIntervalSeconds: 5, log: { _ in }) : nil)
+                                            online: online ? OnlineLearner.Configuration(publishIntervalSeconds: 5, log: { Console.status("online learner: " + $0) }) : nil)
     }
 
     /// Whether the two arms' configurations differ at all: false until the online learner is
