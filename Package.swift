@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "StarlingEval", targets: ["StarlingEval"]),
         .library(name: "StarlingIndex", targets: ["StarlingIndex"]),
         .library(name: "StarlingStream", targets: ["StarlingStream"]),
+        .library(name: "StarlingRedis", targets: ["StarlingRedis"]),
         .library(name: "StarlingServe", targets: ["StarlingServe"]),
         .library(name: "StarlingHTTP", targets: ["StarlingHTTP"]),
         .library(name: "StarlingSimulation", targets: ["StarlingSimulation"]),
@@ -44,6 +45,9 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "CIntrinsics"),
+        // hiredis's pkg-config file adds -D_FILE_OFFSET_BITS=64, which only earns a warning: the
+        // module map names the library itself.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "StarlingTensor", dependencies: ["CBLAS", "CIntrinsics"], swiftSettings: cpuFlags),
         .target(
             name: "StarlingData",
@@ -58,6 +62,7 @@ let package = Package(
         .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingModels"], swiftSettings: cpuFlags),
         .target(name: "StarlingIndex", dependencies: ["StarlingTensor", "CIntrinsics"], swiftSettings: cpuFlags),
         .target(name: "StarlingStream", dependencies: ["StarlingData"], swiftSettings: cpuFlags),
+        .target(name: "StarlingRedis", dependencies: ["CHiredis", "StarlingStream", "StarlingData"]),
         .target(
             name: "StarlingServe",
             dependencies: [
@@ -81,7 +86,7 @@ let package = Package(
             name: "starling",
             dependencies: [
                 "StarlingTensor", "StarlingData", "StarlingModels", "StarlingEval", "StarlingIndex", "StarlingStream",
-                "StarlingServe", "StarlingHTTP", "StarlingLoopbackClient", "StarlingSimulation",
+                "StarlingServe", "StarlingHTTP", "StarlingLoopbackClient", "StarlingSimulation", "StarlingRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags
@@ -98,6 +103,8 @@ let package = Package(
         .testTarget(name: "StarlingHTTPTests", dependencies: ["StarlingHTTP", "StarlingServe", "StarlingLoopbackClient", "StarlingModels", "StarlingData",
                                                        "StarlingStream", "StarlingTensor", "StarlingTestSupport"]),
         .testTarget(name: "StarlingStreamTests", dependencies: ["StarlingStream", "StarlingData", "StarlingTestSupport"]),
+        .testTarget(name: "StarlingRedisTests", dependencies: ["StarlingRedis", "StarlingStream", "StarlingData", "StarlingTensor",
+                                                        "StarlingLoopbackClient", "StarlingTestSupport"]),
         .testTarget(name: "StarlingIndexTests", dependencies: ["StarlingIndex", "StarlingModels", "StarlingData"]),
         .testTarget(name: "StarlingSimulationTests", dependencies: ["StarlingSimulation", "StarlingTestSupport"]),
     ],

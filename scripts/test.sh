@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test suite. Installs what it needs when missing: OpenBLAS (apt), Chromium and chromedriver
-# (apt, for the web page tests; a missing browser fails them) and, for the checkpoint
+# The test suite. Installs what it needs when missing: OpenBLAS and hiredis (apt), Chromium and
+# chromedriver (apt, for the web page tests; a missing browser fails them), redis-server (apt, for
+# the Redis tests, which start their own; a missing one fails them) and, for the checkpoint
 # interoperability test, Python with numpy and safetensors (a virtual environment in .build/python
 # unless the system python3 already has both). Tests read datasets from $STARLING_DATA or
 # ../shared/datasets; a missing dataset fails its test.

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import StarlingServe
+import StarlingStream
 import Synchronization
 
 /// Options of the HTTP server.
@@ -94,9 +95,10 @@ public struct APIServer: Sendable {
                     }
                 } catch { logger.error("experiment guardrail failed: \(error)") }
                 do { try service.flush() } catch { logger.error("flushing experiment counters failed: \(error)") }
-                // Forgetting stale feature keys walks every key: once a minute is enough.
+                // Forgetting stale feature keys walks every key: once a minute is enough. (Other
+                // stores expire their keys themselves.)
                 if ticks % 12 == 0 {
-                    service.features.expire(atMs: RecommendationService.nowMs())
+                    if let memory = service.features as? InMemoryFeatureStore { memory.expire(atMs: RecommendationService.nowMs()) }
                     service.impressions.expire(nowMs: RecommendationService.nowMs())
                 }
             }

@@ -23,14 +23,21 @@ public final class RecommendationService: Sendable {
         public var autoCreateItems: Bool
         /// Online learning from the event log (nil: models change only by retrain and promotion).
         public var online: OnlineLearner.Configuration?
+        /// Where streaming features live, given the feature definitions (`features.json` or the
+        /// standard ones); nil: an ``InMemoryFeatureStore`` in this process. A shared store (e.g.
+        /// Redis) lets replicas see each other's counts; the log is not replayed into it on start,
+        /// since it keeps what it counted before (and replicas would count their logs again).
+        public var featureStore: (@Sendable ([FeatureDefinition]) throws -> any FeatureStore)?
 
         public init(directory: URL, keepVersions: Int = 5, popularityHalfLife: Double = 86_400, autoCreateItems: Bool = false,
-                    online: OnlineLearner.Configuration? = nil) {
+                    online: OnlineLearner.Configuration? = nil,
+                    featureStore: (@Sendable ([FeatureDefinition]) throws -> any FeatureStore)? = nil) {
             self.directory = directory
             self.online = online
             self.keepVersions = keepVersions
             self.popularityHalfLife = popularityHalfLife
             self.autoCreateItems = autoCreateItems
+            self.featureStore = featureStore
         }
     }
 
@@ -49,8 +56,8 @@ public final class RecommendationService: Sendable {
     public let engine: RecommendationEngine
     public let experiments: ExperimentBook
     /// Streaming features (windowed counts per user, item and category), from `features.json` in
-    /// the service folder or ``FeatureDefinition/standard``.
-    public let features: InMemoryFeatureStore
+    /// the service folder or ``FeatureDefinition/standard``, in the store the configuration chose.
+    public let features: any FeatureStore
     /// Which model version served each user's latest list, and the clicks on it: online CTR.
     public let impressions = ImpressionLedger()
     private let learner = Mutex<OnlineLearner?>(nil)
@@ -69,7 +76,8 @@ public final class RecommendationService: Sendable {
         engine = RecommendationEngine(popularityHalfLife: configuration.popularityHalfLife)
         experiments = ExperimentBook(experiments: try catalogue.experiments())
         engine.apply(items: try catalogue.allItems())
-        features = try InMemoryFeatureStore(definitions: try Self.featureDefinitions(in: dir))
+        let definitions = try Self.featureDefinitions(in: dir)
+        features = try configuration.featureStore?(definitions) ?? InMemoryFeatureStore(definitions: definitions)
         let events = try log.events()
         var start = 0
         while start < events.count {
@@ -77,8 +85,9 @@ public final class RecommendationService: Sendable {
             engine.record(Array(events[start..<end]))
             start = end
         }
-        // Features need only the events inside the longest window of the newest one.
-        if let newest = events.max(by: { $0.timestamp < $1.timestamp })?.timestamp {
+        // Features need only the events inside the longest window of the newest one; a shared
+        // store keeps its own counts.
+        if features is InMemoryFeatureStore, let newest = events.max(by: { $0.timestamp < $1.timestamp })?.timestamp {
             let horizon = newest - (features.definitions.map(\.windowMs).max() ?? 0)
             features.record(events.filter { $0.timestamp > horizon }, categories: engine.categoryLookup())
         }

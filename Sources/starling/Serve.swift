@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StarlingHTTP
+import StarlingRedis
 import StarlingServe
 
 /// Options shared by `serve` and `quickstart`: where the service keeps its files and how it listens.
@@ -23,9 +24,44 @@ struct ServiceOptions: ParsableArguments {
         online ? OnlineLearner.Configuration(batchSize: onlineBatch, publishIntervalSeconds: publishInterval, retrainOnDriftPSI: retrainOnDriftPsi) : nil
     }
 
+    @Option(help: "Keep the streaming features in the Redis server at HOST:PORT (shared by replicas) instead of in this process.")
+    var redis: String?
+    @Option(help: "Prefix of the Redis keys this service writes (several services can share one Redis).") var redisPrefix = "starling:"
+    @Option(help: ArgumentHelp("Ingest events from this Redis stream (needs --redis) as a member of a consumer group.",
+                               discussion: "A new group starts at the stream's first entry. Entries are acknowledged once ingested; "
+                                   + "malformed or refused ones are copied to KEY:dead with the reason."))
+    var redisStream: String?
+    @Option(help: "The consumer group of --redis-stream.") var redisGroup = "starling"
+    @Option(help: "This replica's consumer name in the group; keep it across restarts (default: the host name).") var redisConsumer: String?
+
+    func validate() throws {
+        _ = try redisEndpoint()
+        if redisStream != nil && redis == nil { throw ValidationError("--redis-stream needs --redis HOST:PORT") }
+        if redisStream?.isEmpty == true { throw ValidationError("--redis-stream needs a stream key") }
+    }
+
+    /// `--redis` as host and port.
+    func redisEndpoint() throws -> (host: String, port: Int)? {
+        guard let redis else { return nil }
+        guard let colon = redis.lastIndex(of: ":"), let port = Int(redis[redis.index(after: colon)...]), (1...65_535).contains(port),
+              colon != redis.startIndex else {
+            throw ValidationError("--redis must be HOST:PORT (e.g. 127.0.0.1:6379), got '\(redis)'")
+        }
+        var host = redis[..<colon]
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }  // [::1]:6379
+        return (String(host), port)
+    }
+
     func openService() throws -> RecommendationService {
-        try RecommendationService(configuration: .init(directory: URL(fileURLWithPath: directory), autoCreateItems: autoCreateItems,
-                                                       online: onlineConfiguration))
+        var configuration = RecommendationService.Configuration(directory: URL(fileURLWithPath: directory), autoCreateItems: autoCreateItems,
+                                                                online: onlineConfiguration)
+        if case let (host, port)? = try redisEndpoint() {
+            let prefix = redisPrefix
+            configuration.featureStore = { definitions in
+                try RedisStreamIngestion.featureStore(definitions: definitions, host: host, port: port, prefix: prefix)
+            }
+        }
+        return try RecommendationService(configuration: configuration)
     }
 
     var server: APIServerConfiguration {
@@ -37,6 +73,12 @@ struct ServiceOptions: ParsableArguments {
     func serve(_ service: RecommendationService, seconds: Double? = nil) async throws {
         let server = APIServer(service: service, configuration: self.server)
         if !self.server.keys.isEnabled { Console.status("no API keys set: every route is open (use --admin-key/--write-key in production)") }
+        var ingestion: RedisStreamIngestion?
+        if let stream = redisStream, case let (host, port)? = try redisEndpoint() {
+            ingestion = try RedisStreamIngestion(service: service, host: host, port: port, key: stream, group: redisGroup,
+                                                 consumer: redisConsumer ?? ProcessInfo.processInfo.hostName)
+        }
+        defer { ingestion?.stop() }
         let host = self.host
         let run = Task {
             try await server.run { port in

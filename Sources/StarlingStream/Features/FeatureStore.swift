@@ -1,8 +1,8 @@
 import StarlingData
 
 /// Where streaming features live: events go in as they are stored, values come out at request
-/// time. Implementations: ``InMemoryFeatureStore`` (one process); a shared store (Redis) is the
-/// next one, so that several serving replicas read the same values.
+/// time. Implementations: ``InMemoryFeatureStore`` (one process) and `RedisFeatureStore` (in
+/// `StarlingRedis`), which several serving replicas share.
 public protocol FeatureStore: Sendable {
     /// The features this store maintains.
     var definitions: [FeatureDefinition] { get }
