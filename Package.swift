@@ -97,9 +97,9 @@ let package = Package(
             dependencies: ["StarlingData", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport"),
-        .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval", "StarlingTestSupport"]),
+        .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval", "StarlingTensor", "StarlingTestSupport"]),
         .testTarget(name: "StarlingEvalTests", dependencies: ["StarlingEval", "StarlingTensor"]),
-        .testTarget(name: "StarlingServeTests", dependencies: ["StarlingServe", "StarlingModels", "StarlingData", "StarlingStream"]),
+        .testTarget(name: "StarlingServeTests", dependencies: ["StarlingServe", "StarlingModels", "StarlingData", "StarlingStream", "StarlingTensor"]),
         .testTarget(name: "StarlingHTTPTests", dependencies: ["StarlingHTTP", "StarlingServe", "StarlingLoopbackClient", "StarlingModels", "StarlingData",
                                                        "StarlingStream", "StarlingTensor", "StarlingTestSupport"]),
         .testTarget(name: "StarlingStreamTests", dependencies: ["StarlingStream", "StarlingData", "StarlingTestSupport"]),

@@ -27,6 +27,9 @@ public struct EventType: RawRepresentable, Hashable, Sendable, Codable, Expressi
     public static let favorite: EventType = "favorite"
     /// A user-applied tag (MovieLens `tags.csv`).
     public static let tag: EventType = "tag"
+    /// An item was shown in a recommendation list. The service records these in the streaming
+    /// features itself (not in the event log); they are counted only by features that name them.
+    public static let impression: EventType = "impression"
     /// An interaction of unrecorded kind: a (user, item) pair from an implicit-feedback file.
     public static let interaction: EventType = "interaction"
 

@@ -7,6 +7,7 @@ extension APIServer {
     struct OnlineView: Encodable {
         var enabled: Bool
         var learner: OnlineLearner.Status?
+        var ranker: StreamingRanker.Status?
         var ctrByVersion: [String: ImpressionLedger.Counts]
     }
 
@@ -14,7 +15,8 @@ extension APIServer {
         let service = self.service
         on(router, .get, "/online") { _, _ -> Response in
             let ctr = Dictionary(uniqueKeysWithValues: service.impressions.all.map { ("\($0.key)", $0.value) })
-            return try JSONCoding.response(OnlineView(enabled: service.online != nil, learner: service.online?.current, ctrByVersion: ctr))
+            return try JSONCoding.response(OnlineView(enabled: service.online != nil, learner: service.online?.current,
+                                                          ranker: service.ranker?.status, ctrByVersion: ctr))
         }
     }
 
@@ -24,6 +26,17 @@ extension APIServer {
             let c = service.impressions.counts(version: v)
             metrics.setGauge("online_ctr", help: "Clicks per recommended item shown by the active model version", c.ctr)
             metrics.setGauge("online_impressions", help: "Recommended items shown by the active model version", Double(c.impressions))
+        }
+        if let r = service.ranker?.status {
+            metrics.setGauge("ranker_active", help: "Whether the streaming-feature ranker orders recommendations (1) or not (0)", r.active ? 1 : 0)
+            metrics.setGauge("ranker_examples", help: "Shown items the streaming-feature ranker learned from", Double(r.examples))
+            if let auc = r.auc { metrics.setGauge("ranker_progressive_auc", help: "Progressive-validation AUC of the ranker's click probability on shown items", auc) }
+            for (order, auc) in [("ranker", r.rankerListAUC), ("engine", r.engineListAUC)] {
+                if let auc {
+                    metrics.setGauge("ranker_exploration_list_auc", help: "Per-list AUC on randomly ordered (exploration) lists",
+                                     labels: [("order", order)], auc)
+                }
+            }
         }
         guard let s = service.online?.current else { return }
         metrics.setGauge("online_events_trained", help: "Events the online learner trained on", Double(s.eventsTrained))

@@ -95,6 +95,8 @@ public struct APIServer: Sendable {
                     }
                 } catch { logger.error("experiment guardrail failed: \(error)") }
                 do { try service.flush() } catch { logger.error("flushing experiment counters failed: \(error)") }
+                // Lists whose users did not come back are labelled once their window has passed.
+                service.ranker?.labelExpired(nowMs: RecommendationService.nowMs())
                 // Forgetting stale feature keys walks every key: once a minute is enough. (Other
                 // stores expire their keys themselves.)
                 if ticks % 12 == 0 {

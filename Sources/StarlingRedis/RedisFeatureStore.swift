@@ -16,7 +16,7 @@ import Synchronization
 /// updates atomically (replicas writing the same key at once do not lose counts) and sets the
 /// key's time to live (`PEXPIRE`) to its longest window plus a bucket, so keys that stop
 /// receiving events vanish on their own. A ``record(_:categories:)`` call is one pipelined round
-/// trip (one script call per key it touches); a ``values(entity:key:atMs:)`` call one `HGETALL`.
+/// trip (one script call per key it touches); a ``values(entity:keys:atMs:)`` call one pipelined `HGETALL` per key.
 /// Feature names are part of the stored data: when definitions change meaning (window, event type,
 /// aggregation), use a new `prefix`.
 ///
@@ -108,7 +108,7 @@ public final class RedisFeatureStore: FeatureStore {
             var list = updates.removeValue(forKey: hash) ?? { keys.append((hash, entity)); return [] }()
             for f in features {
                 let d = definitions[f]
-                if let type = d.eventType, type != e.type { continue }
+                if !d.counts(e.type) { continue }
                 let t = e.timestamp, width = bucketMs[f]
                 let bucket = t >= 0 ? t / width : (t - width + 1) / width
                 list += [d.name, "\(bucket)", d.aggregation == .count ? "1" : "\(Double(e.value))"]
@@ -164,32 +164,44 @@ public final class RedisFeatureStore: FeatureStore {
     }
 
     public func values(entity: FeatureDefinition.Entity, key: String, atMs t: Int64) -> [String: Float] {
-        guard let features = byEntity[entity] else { return [:] }
-        let hash = redisKey(entity: entity, key: key)
-        let fields: [String: String]
+        values(entity: entity, keys: [key], atMs: t).first ?? [:]
+    }
+
+    /// One pipelined round trip of `HGETALL`s, however many keys.
+    public func values(entity: FeatureDefinition.Entity, keys: [String], atMs t: Int64) -> [[String: Float]] {
+        guard let features = byEntity[entity] else { return keys.map { _ in [:] } }
+        guard !keys.isEmpty else { return [] }
+        let hashes: [[String: String]]
         do {
-            fields = try pool.withConnection { (connection: RedisConnection) throws(RedisError) -> [String: String] in
-                let reply = try connection.command(["HGETALL", hash])
-                guard let flat = reply.array, flat.count % 2 == 0 else {
-                    throw .unexpectedReply(command: "HGETALL", expected: "field–value pairs", got: reply.description)
+            hashes = try pool.withConnection { (connection: RedisConnection) throws(RedisError) -> [[String: String]] in
+                try connection.pipeline(keys.map { ["HGETALL", redisKey(entity: entity, key: $0)] }).map { reply throws(RedisError) in
+                    guard let flat = reply.array, flat.count % 2 == 0 else {
+                        throw .unexpectedReply(command: "HGETALL", expected: "field–value pairs", got: reply.description)
+                    }
+                    var fields: [String: String] = [:]
+                    for k in stride(from: 0, to: flat.count, by: 2) {
+                        if let name = flat[k].string, let value = flat[k + 1].string { fields[name] = value }
+                    }
+                    return fields
                 }
-                var fields: [String: String] = [:]
-                for k in stride(from: 0, to: flat.count, by: 2) {
-                    if let name = flat[k].string, let value = flat[k + 1].string { fields[name] = value }
-                }
-                return fields
             }
         } catch {
             failedReads.add(1, ordering: .relaxed)
             report(error)
-            return Dictionary(uniqueKeysWithValues: features.map { (definitions[$0].name, 0) })
+            let zeros = Dictionary(uniqueKeysWithValues: features.map { (definitions[$0].name, Float(0)) })
+            return keys.map { _ in zeros }
         }
+        return hashes.map { windowSums(features, fields: $0, atMs: t) }
+    }
+
+    /// SlidingWindowSum.value for each of `features` from one hash's fields: the buckets of
+    /// (t's bucket − n, t's bucket] still in the ring, newest first.
+    private func windowSums(_ features: [Int], fields: [String: String], atMs t: Int64) -> [String: Float] {
         var out: [String: Float] = [:]
         let n = Int64(buckets)
         for f in features {
             let name = definitions[f].name
             guard let newest = fields[newestField[f]].flatMap({ Int64($0) }) else { out[name] = 0; continue }
-            // SlidingWindowSum.value: the buckets of (t's bucket − n, t's bucket] still in the ring, newest first.
             let width = bucketMs[f]
             let tb = t >= 0 ? t / width : (t - width + 1) / width
             var sum: Float = 0

@@ -91,6 +91,13 @@ public final class RecommendationEngine: Sendable {
         return a.recent.suffix(limit).map { table.ids[$0] }
     }
 
+    /// The categories of each of `user`'s `limit` most recent items (empty for an unknown user).
+    public func recentCategories(of user: String, limit: Int = 20) -> [[String]] {
+        guard let a = activity.activity(of: user) else { return [] }
+        let table = items.withLock { $0 }
+        return a.recent.suffix(limit).map { table.categories[Int($0)] }
+    }
+
     /// The number of items interacted with by `user` (nil if unknown).
     public func historyCount(of user: String) -> Int? { activity.activity(of: user)?.history.count }
 
@@ -132,8 +139,10 @@ public final class RecommendationEngine: Sendable {
 
     // MARK: requests
 
-    /// Recommendations for `query` ranked by `serving` (nil: popularity only).
-    public func recommend(_ query: RecommendationQuery, serving: ServingModel?) throws(ServiceError) -> [Recommendation] {
+    /// Recommendations for `query` ranked by `serving` (nil: popularity only), then re-scored by
+    /// `reranker` when it gives scores.
+    public func recommend(_ query: RecommendationQuery, serving: ServingModel?,
+                          reranker: (any CandidateReranker)? = nil) throws(ServiceError) -> [Recommendation] {
         guard query.count >= 1 && query.count <= 1000 else { throw .badRequest("k must be between 1 and 1000, got \(query.count)") }
         guard query.diversity >= 0 && query.diversity < 1 else { throw .badRequest("diversity must be in [0, 1), got \(query.diversity)") }
         let table = items.withLock { $0 }
@@ -187,7 +196,19 @@ public final class RecommendationEngine: Sendable {
         for e in popularTop() { add(e.index, .popular); if candidates.count >= want * 2 { break } }
         for i in recentItems.withLock({ $0 }).reversed().prefix(query.count * 2) { add(i, .recent) }
 
-        var ranked = rank(candidates, map: map, scorer: scorer)
+        let baseline = rank(candidates, map: map, scorer: scorer)
+        var ranked = baseline.entries
+        if let reranker {
+            let pop = popularity.withLock { p in ranked.map { p.score($0.index) } }
+            let rows = ranked.enumerated().map { k, e in
+                RankingCandidate(item: table.ids[e.index], categories: table.categories[Int(e.index)], source: sources[e.index]!,
+                                 modelScore: k < baseline.scoredCount ? e.score : nil, popularity: pop[k], baselineRank: k)
+            }
+            if let scores = reranker.rescore(rows), scores.count == ranked.count {
+                ranked = zip(ranked, scores).map { TopK.Entry(index: $0.index, score: $1) }
+                ranked.sort { $0.score > $1.score }
+            }
+        }
         if query.diversity > 0, let map, map.serving.hasVectors {
             ranked = Self.maximalMarginalRelevance(ranked, count: query.count, lambda: query.diversity, map: map)
         }
@@ -222,8 +243,9 @@ public final class RecommendationEngine: Sendable {
     }
 
     /// Candidates ordered by the model's score; items it cannot score (no model, a new item, a
-    /// user with no known history) follow, by popularity.
-    private func rank(_ candidates: [Int32], map: Mapped?, scorer: UserScorer?) -> [TopK.Entry] {
+    /// user with no known history) follow, by popularity. `scoredCount`: how many lead with a
+    /// model score.
+    private func rank(_ candidates: [Int32], map: Mapped?, scorer: UserScorer?) -> (entries: [TopK.Entry], scoredCount: Int) {
         var scored: [TopK.Entry] = [], rest: [TopK.Entry] = []
         let pop = popularity.withLock { p in candidates.map { p.score($0) } }
         for (k, i) in candidates.enumerated() {
@@ -236,7 +258,7 @@ public final class RecommendationEngine: Sendable {
         }
         scored.sort { $0.score > $1.score }
         rest.sort { $0.score > $1.score }
-        return scored + rest
+        return (scored + rest, scored.count)
     }
 
     /// Greedy MMR: each pick maximises (1 − λ)·relevance − λ·(highest cosine to a picked item),
@@ -325,7 +347,7 @@ public final class RecommendationEngine: Sendable {
         let scorer = map.flatMap { userScorer(map: $0, user: user, activity: a, session: session) }
         var seen = Set<Int32>()
         let unique = ids.filter { seen.insert($0).inserted }
-        return rank(unique, map: map, scorer: scorer).map { e in
+        return rank(unique, map: map, scorer: scorer).entries.map { e in
             let known = scorer != nil && (map?.model(e.index) ?? -1) >= 0
             return Recommendation(item: table.ids[e.index], score: e.score, source: known ? .model : .popular,
                                   title: table.titles[Int(e.index)])

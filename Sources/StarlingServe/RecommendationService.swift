@@ -23,6 +23,9 @@ public final class RecommendationService: Sendable {
         public var autoCreateItems: Bool
         /// Online learning from the event log (nil: models change only by retrain and promotion).
         public var online: OnlineLearner.Configuration?
+        /// A second-stage ranker over streaming features, learned from shown lists and their clicks
+        /// (nil: the engine's order).
+        public var ranker: StreamingRanker.Configuration?
         /// Where streaming features live, given the feature definitions (`features.json` or the
         /// standard ones); nil: an ``InMemoryFeatureStore`` in this process. A shared store (e.g.
         /// Redis) lets replicas see each other's counts; the log is not replayed into it on start,
@@ -30,10 +33,11 @@ public final class RecommendationService: Sendable {
         public var featureStore: (@Sendable ([FeatureDefinition]) throws -> any FeatureStore)?
 
         public init(directory: URL, keepVersions: Int = 5, popularityHalfLife: Double = 86_400, autoCreateItems: Bool = false,
-                    online: OnlineLearner.Configuration? = nil,
+                    online: OnlineLearner.Configuration? = nil, ranker: StreamingRanker.Configuration? = nil,
                     featureStore: (@Sendable ([FeatureDefinition]) throws -> any FeatureStore)? = nil) {
             self.directory = directory
             self.online = online
+            self.ranker = ranker
             self.keepVersions = keepVersions
             self.popularityHalfLife = popularityHalfLife
             self.autoCreateItems = autoCreateItems
@@ -60,7 +64,11 @@ public final class RecommendationService: Sendable {
     public let features: any FeatureStore
     /// Which model version served each user's latest list, and the clicks on it: online CTR.
     public let impressions = ImpressionLedger()
+    /// The streaming-feature ranker, when ``Configuration/ranker`` is set.
+    public let ranker: StreamingRanker?
     private let learner = Mutex<OnlineLearner?>(nil)
+    /// The latest event timestamp stored (0 before any).
+    private let latestEventMs = Atomic<Int64>(0)
     private let active = Mutex<ServingModel?>(nil)
     private let armModels = Mutex<[Int: ServingModel]>([:])
     private let modelLock = Mutex<Void>(())
@@ -78,6 +86,7 @@ public final class RecommendationService: Sendable {
         engine.apply(items: try catalogue.allItems())
         let definitions = try Self.featureDefinitions(in: dir)
         features = try configuration.featureStore?(definitions) ?? InMemoryFeatureStore(definitions: definitions)
+        ranker = configuration.ranker.map { StreamingRanker(definitions: definitions, configuration: $0) }
         let events = try log.events()
         var start = 0
         while start < events.count {
@@ -87,6 +96,7 @@ public final class RecommendationService: Sendable {
         }
         // Features need only the events inside the longest window of the newest one; a shared
         // store keeps its own counts.
+        latestEventMs.store(events.lazy.map(\.timestamp).max() ?? 0, ordering: .relaxed)
         if features is InMemoryFeatureStore, let newest = events.max(by: { $0.timestamp < $1.timestamp })?.timestamp {
             let horizon = newest - (features.definitions.map(\.windowMs).max() ?? 0)
             features.record(events.filter { $0.timestamp > horizon }, categories: engine.categoryLookup())
@@ -122,6 +132,14 @@ public final class RecommendationService: Sendable {
 
     /// Milliseconds since 1970.
     public static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// When request-time features are read: the newest event's time, or `nowMs` if that is later
+    /// than now (an event from the future) or there are no events yet. Event time, not wall time,
+    /// because windows count event timestamps: a replayed or simulated stream keeps its features.
+    public func featureClockMs(nowMs: Int64) -> Int64 {
+        let newest = latestEventMs.load(ordering: .relaxed)
+        return newest > 0 && newest <= nowMs ? newest : nowMs
+    }
 
     /// The active serving model.
     public var activeModel: ServingModel? { active.withLock { $0 } }
@@ -210,10 +228,12 @@ public final class RecommendationService: Sendable {
         // history or experiment results either.
         let fresh = added.count == events.count ? events : added.map { events[$0] }
         engine.record(fresh)
+        if let newest = fresh.lazy.map(\.timestamp).max() { latestEventMs.max(newest, ordering: .relaxed) }
         features.record(fresh, categories: engine.categoryLookup())
         for e in fresh where e.type == .click || e.type == .purchase {
             experiments.recordOutcome(user: e.user, item: e.item, isPurchase: e.type == .purchase)
             impressions.clicked(user: e.user, item: e.item, isPurchase: e.type == .purchase, nowMs: now)
+            ranker?.clicked(user: e.user, item: e.item, nowMs: now)
         }
         return fresh.count
     }
@@ -223,21 +243,42 @@ public final class RecommendationService: Sendable {
     /// Recommendations for `query`, from the experiment arm of the user if an experiment runs,
     /// else from the active model (popularity only while no model is active).
     public func recommend(_ query: RecommendationQuery) throws -> RecommendResult {
+        let now = Self.nowMs()
+        let request = ranker?.request(user: query.user, store: features,
+                                      recentCategories: query.user.map { engine.recentCategories(of: $0) } ?? [],
+                                      featureAtMs: featureClockMs(nowMs: now), nowMs: now)
         if let user = query.user, let experiment = experiments.running {
             let arm = experiment.armIndex(for: user)
             let serving = try servingModel(version: experiment.arms[arm].version)
-            let items = try engine.recommend(query, serving: serving)
+            let items = try list(query, serving: serving, request: request)
             let shown = items.map(\.item)
             experiments.recordImpressions(experiment: experiment.id, arm: arm, user: user, items: shown)
-            impressions.served(user: user, items: shown, version: serving.version, nowMs: Self.nowMs())
+            impressions.served(user: user, items: shown, version: serving.version, nowMs: now)
+            request?.commit(shown: shown)
+            recordImpressions(of: shown, user: user, atMs: featureClockMs(nowMs: now))
             return RecommendResult(items: items, modelVersion: serving.version, experiment: experiment.id, arm: experiment.arms[arm].name)
         }
         let serving = activeModel
-        let items = try engine.recommend(query, serving: serving)
+        let items = try list(query, serving: serving, request: request)
         if let user = query.user, let version = serving?.version {
-            impressions.served(user: user, items: items.map(\.item), version: version, nowMs: Self.nowMs())
+            impressions.served(user: user, items: items.map(\.item), version: version, nowMs: now)
         }
+        request?.commit(shown: items.map(\.item))
+        recordImpressions(of: items.map(\.item), user: query.user ?? "", atMs: featureClockMs(nowMs: now))
         return RecommendResult(items: items, modelVersion: serving?.version)
+    }
+
+    /// The engine's list, re-ranked (and on exploration lists shuffled) by the ranker's `request`.
+    private func list(_ query: RecommendationQuery, serving: ServingModel?, request: RankingRequest?) throws -> [Recommendation] {
+        guard let request else { return try engine.recommend(query, serving: serving) }
+        return request.arrange(try engine.recommend(query, serving: serving, reranker: request))
+    }
+
+    /// Counts a served list in the streaming features as ``EventType/impression`` events (not
+    /// logged: they are what the service did, not what the user did).
+    private func recordImpressions(of items: [String], user: String, atMs: Int64) {
+        guard !items.isEmpty, features.definitions.contains(where: { $0.eventType == .impression }) else { return }
+        features.record(items.map { LoggedEvent(user: user, item: $0, type: .impression, timestamp: atMs) }, categories: engine.categoryLookup())
     }
 
     public func similar(to item: String, count: Int, category: String? = nil) throws -> [Recommendation] {

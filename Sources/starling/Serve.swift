@@ -19,6 +19,7 @@ struct ServiceOptions: ParsableArguments {
     @Option(help: "Seconds between online versions.") var publishInterval: Double = 10
     @Option(help: "Events per online mini-batch.") var onlineBatch = 2000
     @Option(help: "Run a full retrain when a drift PSI exceeds this (default: only report drift).") var retrainOnDriftPsi: Double?
+    @Flag(help: "With --online, leave out the streaming-feature ranker (the model's order stands).") var noOnlineRanker = false
 
     var onlineConfiguration: OnlineLearner.Configuration? {
         online ? OnlineLearner.Configuration(batchSize: onlineBatch, publishIntervalSeconds: publishInterval, retrainOnDriftPSI: retrainOnDriftPsi) : nil
@@ -54,7 +55,8 @@ struct ServiceOptions: ParsableArguments {
 
     func openService() throws -> RecommendationService {
         var configuration = RecommendationService.Configuration(directory: URL(fileURLWithPath: directory), autoCreateItems: autoCreateItems,
-                                                                online: onlineConfiguration)
+                                                                online: onlineConfiguration,
+                                                                ranker: online && !noOnlineRanker ? StreamingRanker.Configuration() : nil)
         if case let (host, port)? = try redisEndpoint() {
             let prefix = redisPrefix
             configuration.featureStore = { definitions in

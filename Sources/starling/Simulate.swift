@@ -69,14 +69,17 @@ struct Simulate: AsyncParsableCommand {
         """)
     var retrainOnlineEvery = 0
     @Option(help: "Also write an SVG chart of CTR over rounds for both arms to this file.") var svg: String?
+    @Flag(help: "Leave the streaming-feature ranker out of the online arm (online iALS alone).") var noRanker = false
 
     /// The service configuration of an arm, and the one place where the arms differ.
-    static func serviceConfiguration(directory: URL, online: Bool) -> RecommendationService.Configuration {
+    static func serviceConfiguration(directory: URL, online: Bool, ranker: Bool = true) -> RecommendationService.Configuration {
         // Popularity halves every 15 minutes of event time (a round is 10 s), so "popular" follows
         // what is being viewed and bought now, trending items included, in both arms. The online
-        // arm learns from the log and publishes a version every 5 s (promoted past the gate).
+        // arm learns from the log and publishes a version every 5 s (promoted past the gate), and
+        // (unless `ranker` is false) re-ranks with the streaming-feature ranker.
         RecommendationService.Configuration(directory: directory, popularityHalfLife: 900,
-                                            online: online ? OnlineLearner.Configuration(publishIntervalSeconds: 5, log: { Console.status("online learner: " + $0) }) : nil)
+                                            online: online ? OnlineLearner.Configuration(publishIntervalSeconds: 5, log: { Console.status("online learner: " + $0) }) : nil,
+                                            ranker: online && ranker ? StreamingRanker.Configuration() : nil)
     }
 
     /// Whether the two arms' configurations differ at all: false until the online learner is
@@ -115,7 +118,8 @@ struct Simulate: AsyncParsableCommand {
                                   iterations: iterations, regularization: regularization, alpha: alpha,
                                   probeEvery: probeUsers == 0 ? 0 : probeEvery,
                                   probing: SimulationArm.Probing(users: probeUsers, timeoutMs: probeTimeoutMs, pollMs: pollMs),
-                                  roundMs: roundMs, settleMs: settleMs, retrainOnlineEvery: retrainOnlineEvery)
+                                  roundMs: roundMs, settleMs: settleMs, retrainOnlineEvery: retrainOnlineEvery,
+                                  onlineRanker: !noRanker)
     }
 
     func run() async throws {

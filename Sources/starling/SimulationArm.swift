@@ -119,6 +119,19 @@ final class SimulationArm: @unchecked Sendable {
         return (json["active"] as? Int, versions.compactMap { $0["version"] as? Int })
     }
 
+    /// The streaming-feature ranker's figures from GET /online (nil when the service has none):
+    /// `active` (1 or 0), `examples`, `positives`, `auc`, the per-list AUCs on exploration lists, `activations`.
+    func rankerFigures() throws -> [String: Double]? {
+        let response = try Self.call(client, "GET", "/online")
+        guard let ranker = response.json?["ranker"] as? [String: Any] else { return nil }
+        var out: [String: Double] = [:]
+        for key in ["examples", "positives", "auc", "exploration_lists", "ranker_list_auc", "engine_list_auc", "activations", "deactivations"] {
+            if let v = ranker[key] as? Double { out[key] = v } else if let v = ranker[key] as? Int { out[key] = Double(v) }
+        }
+        out["active"] = (ranker["active"] as? Bool) == true ? 1 : 0
+        return out
+    }
+
     /// Trains a model on the service's whole log and promotes it (POST /models/retrain with
     /// `promote`, no hold-out measurement); returns its version.
     @discardableResult

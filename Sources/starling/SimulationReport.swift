@@ -39,6 +39,7 @@ enum SimulationReport {
         if s.retrainOnlineEvery > 0 {
             out["online_arm_retrained_every_rounds"] = s.retrainOnlineEvery
         }
+        out["online_ranker"] = o.online.ranker.map { r in r.mapValues { number($0, digits: 4) } as Any } ?? NSNull()
         if let note = note(online: o.armsDiffer, retrainEvery: s.retrainOnlineEvery) { out["note"] = note }
         return out
     }

@@ -29,6 +29,8 @@ struct SimulationSettings: Sendable {
     /// never). A stand-in for a learner, to check that the simulation can see the benefit of a
     /// fresher model; it is not online learning and is reported as what it is.
     var retrainOnlineEvery: Int
+    /// Whether the online arm also re-ranks with the streaming-feature ranker.
+    var onlineRanker: Bool
 }
 
 /// What one arm did over the main phase.
@@ -40,6 +42,8 @@ struct ArmOutcome: Sendable {
     /// The active version and the published versions listed at the end (GET /models).
     var finalActive: Int?
     var versions: [Int]
+    /// The streaming-feature ranker's figures at the end (see ``SimulationArm/rankerFigures()``).
+    var ranker: [String: Double]?
 }
 
 /// Everything one seed's simulation measured.
@@ -91,7 +95,7 @@ struct SimulationRun {
 
         // Phase 1: warm-up against the model-less service, then the first model.
         let warmDirectory = root.appendingPathComponent("warm-up")
-        let warmServer = try await SimulationServer.start(directory: warmDirectory, online: false)
+        let warmServer = try await SimulationServer.start(directory: warmDirectory, online: false, ranker: false)
         Console.status("[seed \(seed)] warm-up: \(s.world.items) items, \(s.world.users) users, \(s.warmUpRounds) rounds against the model-less service")
         let warm: (world: SimulatedWorld, tally: EngagementTally, version: Int, metadata: [String: String], warmUpSeconds: Double, trainSeconds: Double)
         do {
@@ -131,9 +135,9 @@ struct SimulationRun {
         // Phase 2: the same world against a frozen and an online copy of that service.
         let directories = [root.appendingPathComponent("frozen"), root.appendingPathComponent("online")]
         for d in directories { try await Self.copyFolder(warmDirectory, to: d) }
-        let frozenServer = try await SimulationServer.start(directory: directories[0], online: false)
+        let frozenServer = try await SimulationServer.start(directory: directories[0], online: false, ranker: false)
         let onlineServer: SimulationServer
-        do { onlineServer = try await SimulationServer.start(directory: directories[1], online: true) } catch {
+        do { onlineServer = try await SimulationServer.start(directory: directories[1], online: true, ranker: s.onlineRanker) } catch {
             await frozenServer.stop()
             throw error
         }
@@ -171,7 +175,7 @@ struct SimulationRun {
                 let outcomes = try arms.map { arm in
                     let listed = try arm.models()
                     return ArmOutcome(tally: arm.tally, probes: arm.probes, activeVersions: arm.activeVersions,
-                                      finalActive: listed.active, versions: listed.versions)
+                                      finalActive: listed.active, versions: listed.versions, ranker: try arm.rankerFigures())
                 }
                 return (world: world, arms: outcomes, seconds: Self.since(phase))
             }

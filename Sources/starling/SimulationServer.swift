@@ -25,10 +25,10 @@ final class SimulationServer: Sendable {
         self.service = service
     }
 
-    /// Opens the service in `directory` with ``Simulate/serviceConfiguration(directory:online:)``
+    /// Opens the service in `directory` with ``Simulate/serviceConfiguration(directory:online:ranker:)``
     /// and starts serving it; returns once the port is bound.
-    static func start(directory: URL, online: Bool) async throws -> SimulationServer {
-        let service = try RecommendationService(configuration: Simulate.serviceConfiguration(directory: directory, online: online))
+    static func start(directory: URL, online: Bool, ranker: Bool) async throws -> SimulationServer {
+        let service = try RecommendationService(configuration: Simulate.serviceConfiguration(directory: directory, online: online, ranker: ranker))
         let server = APIServer(service: service, configuration: APIServerConfiguration(host: "127.0.0.1", port: 0))
         let bound = AsyncStream<Int>.makeStream()
         let running = Task {

@@ -54,6 +54,8 @@ struct RedisFeatureStoreTests {
                             #expect(got == expected, "\(entity) \(key) at \(at)")
                             checks += 1
                         }
+                        // The batched read (one pipelined round trip) answers the same, in key order.
+                        #expect(redis.values(entity: entity, keys: keys.reversed(), atMs: at) == keys.reversed().map { memory.values(entity: entity, key: $0, atMs: at) })
                     }
                 }
             }

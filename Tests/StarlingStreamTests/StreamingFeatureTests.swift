@@ -63,9 +63,24 @@ struct StreamingFeatureTests {
         #expect(store.lateEvents == 1)
         // Keys whose windows are all past are forgotten.
         let before = store.keyCounts
-        #expect(before[.user] == 3 && before[.item] == 2)
+        // (Users v and w have no key: no user feature counts views or clicks.)
+        #expect(before[.user] == 1 && before[.item] == 2)
         #expect(store.expire(atMs: t0 + 10_000_000 + 3_600_000) > 0)
         #expect(store.keyCounts[.user] == 0 && store.keyCounts[.item] == 0)
+    }
+
+    @Test("impressions count only for features that name them, and create no keys for entities that do not")
+    func impressionsAreNotBehaviour() throws {
+        let store = try InMemoryFeatureStore()
+        let t: Int64 = 50_000_000
+        store.record([Self.event("u", "a", .impression, at: t), Self.event("u", "a", .impression, at: t), Self.event("u", "a", .click, at: t + 1)],
+                     categories: { _ in ["c"] })
+        let item = store.values(entity: .item, key: "a", atMs: t + 10)
+        #expect(item["item_impressions_5m"] == 2 && item["item_impressions_1d"] == 2)
+        #expect(item["item_events_5m"] == 1 && item["item_clicks_5m"] == 1)
+        #expect(store.values(entity: .user, key: "u", atMs: t + 10)["user_events_1h"] == 1)
+        store.record([Self.event("w", "b", .impression, at: t)], categories: { _ in ["d"] })
+        #expect(store.keyCounts[.user] == 1 && store.keyCounts[.category] == 1 && store.keyCounts[.item] == 2)
     }
 
     @Test("definitions load from JSON; bad ones are errors naming the feature and field")
@@ -90,7 +105,7 @@ struct StreamingFeatureTests {
                 #expect(error.description.contains(fragment), "\(json): \(error)")
             }
         }
-        #expect(FeatureDefinition.standard.count == 18)
+        #expect(FeatureDefinition.standard.count == 21)
     }
 
     @Test("MovieLens-100K: item counts over 1 day match the events, at bucket precision")

@@ -23,6 +23,8 @@ public struct FeatureDefinition: Codable, Sendable, Equatable {
     public var name: String
     public var entity: Entity
     /// Only events of this type (nil: every type).
+    /// Only events of this type (nil: every type but ``EventType/impression``: shown lists are not
+    /// behaviour).
     public var eventType: EventType?
     public var aggregation: Aggregation
     /// The sliding window, in milliseconds of event time.
@@ -36,17 +38,26 @@ public struct FeatureDefinition: Codable, Sendable, Equatable {
         self.windowMs = windowMs
     }
 
-    /// Counts per user, item and category of every event and of clicks, over 5 minutes, 1 hour and 1 day.
+    /// Counts per user, item and category of every event and of clicks, and per item of
+    /// impressions (times shown in a recommendation list), over 5 minutes, 1 hour and 1 day.
     public static let standard: [FeatureDefinition] = {
         var out: [FeatureDefinition] = []
         for entity in Entity.allCases {
             for (label, ms) in [("5m", Int64(300_000)), ("1h", 3_600_000), ("1d", 86_400_000)] {
                 out.append(FeatureDefinition(name: "\(entity.rawValue)_events_\(label)", entity: entity, windowMs: ms))
                 out.append(FeatureDefinition(name: "\(entity.rawValue)_clicks_\(label)", entity: entity, eventType: .click, windowMs: ms))
+                if entity == .item {
+                    out.append(FeatureDefinition(name: "item_impressions_\(label)", entity: .item, eventType: .impression, windowMs: ms))
+                }
             }
         }
         return out
     }()
+
+    /// Whether this feature counts events of `type`.
+    public func counts(_ type: EventType) -> Bool {
+        eventType.map { $0 == type } ?? (type != .impression)
+    }
 
     private enum CodingKeys: String, CodingKey {
         case name, entity, eventType = "event_type", aggregation, window

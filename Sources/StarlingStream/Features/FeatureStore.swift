@@ -10,4 +10,12 @@ public protocol FeatureStore: Sendable {
     func record(_ events: [LoggedEvent], categories: (String) -> [String])
     /// The value of every feature of `entity` for `key` over windows ending at `atMs`.
     func values(entity: FeatureDefinition.Entity, key: String, atMs: Int64) -> [String: Float]
+    /// ``values(entity:key:atMs:)`` for several keys at once (one round trip for a remote store).
+    func values(entity: FeatureDefinition.Entity, keys: [String], atMs: Int64) -> [[String: Float]]
+}
+
+extension FeatureStore {
+    public func values(entity: FeatureDefinition.Entity, keys: [String], atMs: Int64) -> [[String: Float]] {
+        keys.map { values(entity: entity, key: $0, atMs: atMs) }
+    }
 }

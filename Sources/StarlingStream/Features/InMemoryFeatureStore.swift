@@ -45,6 +45,8 @@ public final class InMemoryFeatureStore: FeatureStore {
     }
 
     private func add(_ e: LoggedEvent, entity: FeatureDefinition.Entity, key: String, features: [Int]) {
+        // No key for an entity none of whose features counts this type (e.g. users on impressions).
+        guard features.contains(where: { definitions[$0].counts(e.type) }) else { return }
         let dropped = shard(entity, key).windows.withLock { map -> Int in
             // One lookup, and the windows are mutated in place in the dictionary's storage.
             Self.add(e, to: &map[key, default: features.map { SlidingWindowSum(windowMs: definitions[$0].windowMs, buckets: buckets) }],
@@ -58,7 +60,7 @@ public final class InMemoryFeatureStore: FeatureStore {
         var dropped = 0
         for (slot, f) in features.enumerated() {
             let d = definitions[f]
-            if let type = d.eventType, type != e.type { continue }
+            if !d.counts(e.type) { continue }
             if !windows[slot].add(d.aggregation == .count ? 1 : e.value, atMs: e.timestamp) { dropped += 1 }
         }
         return dropped
