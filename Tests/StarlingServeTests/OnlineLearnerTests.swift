@@ -2,6 +2,7 @@ import Foundation
 import StarlingData
 import StarlingModels
 import StarlingServe
+import StarlingTensor
 import Testing
 
 @Suite("Online learner in the service", .serialized)
@@ -84,6 +85,47 @@ struct OnlineLearnerTests {
         try Self.waitFor(60, "the new events trained") { learner.eventsTrained >= 16_000 }
         Thread.sleep(forTimeInterval: 0.5)
         #expect(learner.current.rollbackCount == 1 && service.registry.activeVersion == good)
+    }
+
+    /// Online CTR rollback end to end: users click version A's lists at 20% per shown item; a
+    /// version B (A's own factors, so its AUC is A's and only CTR can tell) is promoted by hand and
+    /// its lists are clicked at 5%. Once both have 2,000 impressions the learner must restore A
+    /// and say it was for CTR.
+    @Test func aPromotedVersionWhoseOnlineCTRDropsIsRolledBack() throws {
+        let inputs = try Self.movieLens100KInTimeOrder()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-online-ctr-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let online = OnlineLearner.Configuration(batchSize: 500, publishIntervalSeconds: 1000, publishEveryEvents: 1_000_000,
+                                                 rollbackAUCDrop: 1, rollbackMinImpressions: 2000, checkIntervalSeconds: 0.2)
+        let (service, learner, a) = try Self.startLearning(online, in: dir, loading: inputs(0..<80_000))
+        defer { service.stopOnlineLearning() }
+        var rng = RandomGenerator(seed: 3)
+        let users = Array(Set(inputs(0..<80_000).map(\.user))).sorted()
+        /// `requests` lists of 10 for users in turn, each shown item clicked with probability `rate`.
+        func play(_ requests: Int, clickRate rate: Float, from start: Int) throws {
+            for r in 0..<requests {
+                let user = users[(start + r) % users.count]
+                let shown = try service.recommend(RecommendationQuery(user: user, count: 10)).items
+                let clicks = shown.filter { _ in rng.nextFloat() < rate }.map { EventInput(user: user, item: $0.item, type: "click") }
+                if !clicks.isEmpty { _ = try service.ingest(clicks) }
+            }
+        }
+        try play(300, clickRate: 0.2, from: 0)
+        #expect(service.impressions.counts(version: a).impressions == 3000)
+        // B: A's checkpoint published again.
+        let active = try #require(service.activeModel)
+        let b = try service.publish(checkpoint: service.registry.checkpointURL(version: a), itemIds: active.itemIds,
+                                    metadata: ["trained_on": "copy of \(a)"])
+        try service.promote(b)
+        try Self.waitFor(30, "the learner follows the promotion") { learner.current.servingVersion == b }
+        try play(300, clickRate: 0.05, from: 300)
+        try Self.waitFor(30, "rollback") { !learner.current.rollbacks.isEmpty }
+        let status = learner.current
+        #expect(service.registry.activeVersion == a)
+        #expect(status.rollbacks[0].contains("version \(b) rolled back to \(a)") && status.rollbacks[0].contains("online CTR fell"),
+                "\(status.rollbacks)")
+        let ctrA = service.impressions.counts(version: a).ctr, ctrB = service.impressions.counts(version: b).ctr
+        #expect(ctrA > 0.15 && ctrB < 0.08, "CTR A \(ctrA), B \(ctrB)")
     }
 
     /// Drift is measured against the reference window and, past the configured PSI, a full

@@ -117,3 +117,32 @@ struct StreamingRankerTests {
         #expect(top.reduce(0, +) / 10 > mean + 0.5, "mean quality of the top 10 \(top.reduce(0, +) / 10), of all \(mean)")
     }
 }
+
+@Suite("Streaming-feature ranker in the service")
+struct StreamingRankerServiceTests {
+    @Test func servedListsCountAsImpressionsAndTheirClicksBecomeExamples() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-ranker-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let service = try RecommendationService(configuration: .init(directory: dir, autoCreateItems: true,
+                                                                     ranker: .init(explorationRate: 0)))
+        let t: Int64 = 1_767_225_600_000
+        _ = try service.ingest((0..<40).map { k in EventInput(user: "u\(k % 7)", item: "i\(k % 13)", type: "view", timestamp: t + Int64(k)) })
+        #expect(service.featureClockMs(nowMs: RecommendationService.nowMs()) == t + 39)
+        let ranker = try #require(service.ranker)
+        let first = try service.recommend(RecommendationQuery(user: "new", count: 5)).items.map(\.item)
+        #expect(first.count == 5 && ranker.pendingLists == 1)
+        for item in first {
+            #expect(service.features.values(entity: .item, key: item, atMs: t + 39)["item_impressions_5m"] == 1)
+        }
+        // Impressions are not behaviour: the item's event counts did not move.
+        let events = (0..<40).filter { "i\($0 % 13)" == first[0] }.count
+        #expect(service.features.values(entity: .item, key: first[0], atMs: t + 39)["item_events_5m"] == Float(events))
+        _ = try service.ingest([EventInput(user: "new", item: first[2], type: "click", timestamp: t + 100)])
+        _ = try service.recommend(RecommendationQuery(user: "new", count: 5))
+        let s = ranker.status
+        #expect(s.examples == 5 && s.positives == 1 && s.lists == 1 && s.pendingLists == 1 && !s.active)
+        // Anonymous session requests are served but not learned from.
+        _ = try service.recommend(RecommendationQuery(user: nil, count: 5, sessionItems: ["i1"]))
+        #expect(ranker.pendingLists == 1)
+    }
+}
