@@ -117,6 +117,7 @@ public final class OnlineLearner: Sendable {
 
     /// What the learner has done so far (GET /online).
     public struct Status: Sendable, Codable {
+        /// "waiting for an active iALS model", "training" or "stopped".
         public var state = "waiting for an active iALS model"
         public var eventsTrained = 0
         public var batches = 0
@@ -171,7 +172,10 @@ public final class OnlineLearner: Sendable {
         public var error: String?
     }
 
-    unowned let service: RecommendationService
+    /// Weak: the service owns the learner and stops it from its deinitialiser. While that waits
+    /// for the thread, the service reads as nil here (an unowned reference would trap) and the
+    /// worker ends.
+    weak let service: RecommendationService?
     public let configuration: Configuration
     private let status = Mutex(Status())
     private let trained = Atomic<Int>(0)
@@ -192,8 +196,12 @@ public final class OnlineLearner: Sendable {
     /// Events trained on so far (``Status/eventsTrained`` without copying the status).
     public var eventsTrained: Int { trained.load(ordering: .relaxed) }
 
+    /// The learner thread's `pthread_self()` (0 before it starts).
+    private let workerThread = Atomic<UInt>(0)
+
     func start() {
         let thread = Thread { [self] in
+            workerThread.store(UInt(pthread_self()), ordering: .releasing)
             var worker = Worker(learner: self)
             worker.run()
             finished.signal()
@@ -202,11 +210,16 @@ public final class OnlineLearner: Sendable {
         thread.start()
     }
 
-    /// Stops the thread and waits for it.
+    /// Stops the thread and waits for it — unless called on that thread (the service's last
+    /// reference released by the worker itself), which then ends after its current step.
     func stop() {
         guard !stopping.exchange(true, ordering: .relaxed) else { return }
+        guard UInt(pthread_self()) != workerThread.load(ordering: .acquiring) else { return }
         finished.wait()
     }
+
+    /// Thrown by the worker when the service is gone.
+    struct ServiceClosed: Error {}
 
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
@@ -215,7 +228,12 @@ public final class OnlineLearner: Sendable {
     /// The trainer thread's state.
     struct Worker {
         let learner: OnlineLearner
-        var service: RecommendationService { learner.service }
+        var service: RecommendationService {
+            get throws(ServiceClosed) {
+                guard let service = learner.service else { throw ServiceClosed() }
+                return service
+            }
+        }
         var configuration: Configuration { learner.configuration }
         var trainer: IncrementalALS!
         var consumer: EventLogConsumer!
@@ -252,12 +270,15 @@ public final class OnlineLearner: Sendable {
         init(learner: OnlineLearner) { self.learner = learner }
 
         mutating func run() {
+            defer { learner.update { $0.state = "stopped" } }
             while !learner.isStopping {
                 do {
                     if trainer == nil {
                         guard try bootstrap() else { Thread.sleep(forTimeInterval: 0.2); continue }
                     }
                     try step()
+                } catch is ServiceClosed {
+                    return
                 } catch {
                     configuration.log("error: \(error)")
                     learner.update { $0.error = "\(error)" }
@@ -269,14 +290,14 @@ public final class OnlineLearner: Sendable {
 
         /// Builds the trainer from the active iALS version and the whole log; false while there is none.
         mutating func bootstrap() throws -> Bool {
-            guard let active = service.activeModel, let ials = active.model as? IALS else { return false }
+            guard let active = try service.activeModel, let ials = active.model as? IALS else { return false }
             let start = Date()
             // λ and α are the active model's: the updates continue its objective.
             var incremental = configuration.incremental
             incremental.regularization = ials.configuration.regularization
             incremental.alpha = ials.configuration.alpha
             let trainer = try IncrementalALS(base: ials, itemIds: active.itemIds.ids, configuration: incremental)
-            let directory = service.configuration.directory.appendingPathComponent("consumers", isDirectory: true)
+            let directory = try service.configuration.directory.appendingPathComponent("consumers", isDirectory: true)
             // The trainer's state is not persisted: it is rebuilt from the start of the log.
             try? FileManager.default.removeItem(at: directory.appendingPathComponent("online-learner.position.json"))
             let consumer = try EventLogConsumer(log: service.log, name: "online-learner", directory: directory)
@@ -359,7 +380,7 @@ public final class OnlineLearner: Sendable {
         /// operator, a rollback) becomes the serving reference and its iALS factors replace the
         /// trainer's; the version it replaced is remembered for the rollback check.
         mutating func followActiveVersion() throws {
-            guard let active = service.activeModel, active.version != servingVersion else { return }
+            guard let active = try service.activeModel, active.version != servingVersion else { return }
             retireServing(restoring: active.version == rolledBackTo)
             rolledBackTo = nil
             if active.version != ownPromotion, let ials = active.model as? IALS, ials.factors == trainer.factors {
@@ -409,7 +430,7 @@ public final class OnlineLearner: Sendable {
         mutating func validate(_ batch: [IncrementalALS.Interaction]) {
             guard !batch.isEmpty else { return }
             let steps = configuration.evaluationSteps
-            let lookup = service.features
+            guard let lookup = learner.service?.features else { return }
             var taken = 0
             let start = Int(rng.next() % UInt64(batch.count))
             for k in 0..<batch.count where taken < configuration.validationSamplesPerBatch {
@@ -501,7 +522,8 @@ public final class OnlineLearner: Sendable {
                 learner.update { $0.retrainsTriggered += 1 }
                 configuration.log("drift: \(worst.key) PSI \(String(format: "%.3f", worst.value.psi)) > \(threshold): full retrain started")
                 // The retrain repeats the active model's configuration (its factors, λ, α, sweeps).
-                let service = self.service, log = configuration.log
+                guard let service = learner.service else { return }
+                let log = configuration.log
                 let ials = (service.activeModel?.model as? IALS)?.configuration
                 Thread.detachNewThread {
                     do {
@@ -539,7 +561,7 @@ public final class OnlineLearner: Sendable {
             ownPromotion = version
             try service.promote(version)
             retireServing(restoring: false)
-            adoptServing(service.activeModel!)
+            adoptServing(try service.activeModel!)
             // The new version is the live model as of now: its figures so far are the live ones.
             serving = live
             servingCalibrator = liveCalibrator
@@ -556,7 +578,7 @@ public final class OnlineLearner: Sendable {
         /// `version`'s counts over the last `rollbackBaselineSeconds` (all of them when it served
         /// for less).
         func recentCounts(of version: Int) -> ImpressionLedger.Counts {
-            let now = service.impressions.counts(version: version)
+            let now = learner.service?.impressions.counts(version: version) ?? ImpressionLedger.Counts()
             guard let start = servingCounts.first?.counts else { return now }
             return ImpressionLedger.Counts(impressions: now.impressions - start.impressions, clicks: now.clicks - start.clicks,
                                            purchases: now.purchases - start.purchases)
@@ -565,7 +587,7 @@ public final class OnlineLearner: Sendable {
         /// Rolls the serving version back when its AUC or online CTR dropped against the one it replaced.
         mutating func checkRollback() throws {
             if let current = servingVersion {
-                servingCounts.append((Date(), service.impressions.counts(version: current)))
+                servingCounts.append((Date(), try service.impressions.counts(version: current)))
                 // One snapshot older than the baseline window stays: the window's start.
                 let horizon = Date().addingTimeInterval(-configuration.rollbackBaselineSeconds)
                 while servingCounts.count > 1 && servingCounts[1].at < horizon { servingCounts.removeFirst() }
@@ -575,7 +597,7 @@ public final class OnlineLearner: Sendable {
             let enough = sincePromotion.count >= configuration.minValidationExamples && previousSince.count >= configuration.minValidationExamples
             guard let reason = OnlineLearner.rollbackReason(previousAUC: enough ? previousSince.auc : nil, currentAUC: enough ? sincePromotion.auc : nil,
                                                             previous: previous.counts,
-                                                            current: service.impressions.counts(version: current),
+                                                            current: try service.impressions.counts(version: current),
                                                             configuration: configuration) else { return }
             ownPromotion = nil
             rolledBackTo = previous.version

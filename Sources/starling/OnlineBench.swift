@@ -58,7 +58,9 @@ struct OnlineBench: AsyncParsableCommand {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("starling-bench-online-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let online = OnlineLearner.Configuration(batchSize: onlineBatch, publishIntervalSeconds: publishInterval, log: { Console.status("online: " + $0) })
-        let service = try RecommendationService(configuration: .init(directory: directory, online: online))
+        // As `serve --online` runs it: the learner and the streaming-feature ranker (which reads the
+        // features of every listed item and counts its impressions on each request).
+        let service = try RecommendationService(configuration: .init(directory: directory, online: online, ranker: StreamingRanker.Configuration()))
         let stored = try ServiceImport.load(data, into: service, order: Array(order[..<cut]), timestamps: times)
         let ials = IALS.Configuration(factors: factors, regularization: 50, alpha: 5, iterations: 10)
         let version = try service.retrain(configuration: ials, holdOut: 0)
@@ -135,6 +137,8 @@ struct OnlineBench: AsyncParsableCommand {
             "progressive_examples": status.live.examples,
             "versions_published": status.publishedCount, "versions_promoted": status.promotedCount, "rollbacks": status.rollbackCount,
             "users": status.users, "items": status.items,
+            "ranker": ["enabled": true, "lists_pending": service.ranker?.pendingLists ?? 0,
+                       "note": "no clicks in this stream: the ranker only captures features and impressions of every served list"] as [String: Any],
         ]
         let text = String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)
         print(text)

@@ -10,7 +10,10 @@ struct OnlineLearnerTests {
     static func waitFor(_ seconds: Double, _ what: String, _ condition: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() {
-            guard Date() < deadline else { throw CancellationError() }
+            guard Date() < deadline else {
+                Issue.record("timed out after \(seconds) s waiting for: \(what)")
+                throw CancellationError()
+            }
             Thread.sleep(forTimeInterval: 0.05)
         }
     }
@@ -126,6 +129,37 @@ struct OnlineLearnerTests {
                 "\(status.rollbacks)")
         let ctrA = service.impressions.counts(version: a).ctr, ctrB = service.impressions.counts(version: b).ctr
         #expect(ctrA > 0.15 && ctrB < 0.08, "CTR A \(ctrA), B \(ctrB)")
+    }
+
+    /// A service released while its learner is mid-stream (no stopOnlineLearning) stops the
+    /// learner from its deinitialiser: the learner must neither trap on the vanishing service nor
+    /// keep it alive.
+    @Test func releasingTheServiceWhileTheLearnerTrainsStopsItCleanly() throws {
+        let inputs = try Self.movieLens100KInTimeOrder()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-online-release-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        weak var released: RecommendationService?
+        var learners: [OnlineLearner] = []
+        /// Starts a learning service, keeps it busy and lets go of it.
+        func busyServiceLetGo(_ round: Int) throws {
+            do {
+                let online = OnlineLearner.Configuration(batchSize: 200, publishIntervalSeconds: 0.05, minValidationExamples: 10,
+                                                         checkIntervalSeconds: 0.01)
+                let (service, learner, _) = try Self.startLearning(online, in: dir.appendingPathComponent("\(round)"),
+                                                                   loading: inputs(0..<20_000))
+                released = service
+                learners.append(learner)
+                for k in stride(from: 20_000, to: 24_000, by: 500) { _ = try service.ingest(inputs(k..<(k + 500))) }
+                try Self.waitFor(60, "training under way") { learner.eventsTrained > 0 }
+            }
+        }
+        for round in 0..<3 {
+            try busyServiceLetGo(round)
+            // (The worker may hold it for the rest of a step, and then release it last itself.)
+            try Self.waitFor(30, "the service released") { released == nil }
+            // Its learner's thread has ended (it did not wait for itself, nor trap).
+            try Self.waitFor(30, "the learner stopped") { learners[round].current.state == "stopped" }
+        }
     }
 
     /// Drift is measured against the reference window and, past the configured PSI, a full
