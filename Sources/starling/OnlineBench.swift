@@ -35,6 +35,7 @@ struct OnlineBench: AsyncParsableCommand {
     @Option(help: "Events per online mini-batch.") var onlineBatch = 2000
     @Option(help: "iALS factors.") var factors = 64
     @Option(help: "Seconds between online versions.") var publishInterval: Double = 5
+    @Flag(help: "Also run the streaming-feature ranker (serve --online --online-ranker).") var ranker = false
 
     func run() async throws {
         let root = try DataRoot.resolve(explicit: dataset.data)
@@ -58,9 +59,10 @@ struct OnlineBench: AsyncParsableCommand {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("starling-bench-online-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let online = OnlineLearner.Configuration(batchSize: onlineBatch, publishIntervalSeconds: publishInterval, log: { Console.status("online: " + $0) })
-        // As `serve --online` runs it: the learner and the streaming-feature ranker (which reads the
-        // features of every listed item and counts its impressions on each request).
-        let service = try RecommendationService(configuration: .init(directory: directory, online: online, ranker: StreamingRanker.Configuration()))
+        // As `serve --online` runs it: the learner, and with --ranker the streaming-feature ranker
+        // (which reads the features of every listed item and counts its impressions on each request).
+        let service = try RecommendationService(configuration: .init(directory: directory, online: online,
+                                                                     ranker: ranker ? StreamingRanker.Configuration() : nil))
         let stored = try ServiceImport.load(data, into: service, order: Array(order[..<cut]), timestamps: times)
         let ials = IALS.Configuration(factors: factors, regularization: 50, alpha: 5, iterations: 10)
         let version = try service.retrain(configuration: ials, holdOut: 0)
@@ -137,7 +139,7 @@ struct OnlineBench: AsyncParsableCommand {
             "progressive_examples": status.live.examples,
             "versions_published": status.publishedCount, "versions_promoted": status.promotedCount, "rollbacks": status.rollbackCount,
             "users": status.users, "items": status.items,
-            "ranker": ["enabled": true, "lists_pending": service.ranker?.pendingLists ?? 0,
+            "ranker": ["enabled": ranker, "lists_pending": service.ranker?.pendingLists ?? 0,
                        "note": "no clicks in this stream: the ranker only captures features and impressions of every served list"] as [String: Any],
         ]
         let text = String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)

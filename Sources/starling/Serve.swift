@@ -19,7 +19,10 @@ struct ServiceOptions: ParsableArguments {
     @Option(help: "Seconds between online versions.") var publishInterval: Double = 10
     @Option(help: "Events per online mini-batch.") var onlineBatch = 2000
     @Option(help: "Run a full retrain when a drift PSI exceeds this (default: only report drift).") var retrainOnDriftPsi: Double?
-    @Flag(help: "With --online, leave out the streaming-feature ranker (the model's order stands).") var noOnlineRanker = false
+    @Flag(help: ArgumentHelp("With --online, also re-rank with the streaming-feature ranker (learned from shown lists and their clicks).",
+                             discussion: "It reads the features of every listed item and counts impressions on each request: "
+                                 + "measured by `bench online --ranker`, it costs recommendation throughput while training runs at full speed."))
+    var onlineRanker = false
 
     var onlineConfiguration: OnlineLearner.Configuration? {
         online ? OnlineLearner.Configuration(batchSize: onlineBatch, publishIntervalSeconds: publishInterval, retrainOnDriftPSI: retrainOnDriftPsi) : nil
@@ -56,7 +59,7 @@ struct ServiceOptions: ParsableArguments {
     func openService() throws -> RecommendationService {
         var configuration = RecommendationService.Configuration(directory: URL(fileURLWithPath: directory), autoCreateItems: autoCreateItems,
                                                                 online: onlineConfiguration,
-                                                                ranker: online && !noOnlineRanker ? StreamingRanker.Configuration() : nil)
+                                                                ranker: online && onlineRanker ? StreamingRanker.Configuration() : nil)
         if case let (host, port)? = try redisEndpoint() {
             let prefix = redisPrefix
             configuration.featureStore = { definitions in
