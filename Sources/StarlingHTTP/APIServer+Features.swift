@@ -14,6 +14,8 @@ extension APIServer {
         /// The end of the windows, Unix milliseconds.
         var at: Int64
         var values: [String: Float]
+        /// For a user: their latest items, oldest first (the store's last-N history).
+        var recentItems: [String]?
     }
 
     func addFeatureRoutes(_ router: Router<BasicRequestContext>) {
@@ -33,7 +35,8 @@ extension APIServer {
                 at = v
             }
             return try JSONCoding.response(FeatureValues(entity: raw, key: id, at: at,
-                                                         values: service.features.values(entity: entity, key: id, atMs: at)))
+                                                         values: service.features.values(entity: entity, key: id, atMs: at),
+                                                         recentItems: entity == .user ? service.features.recentItems(user: id, limit: 50) : nil))
         }
     }
 }

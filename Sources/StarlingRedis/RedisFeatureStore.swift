@@ -47,6 +47,9 @@ public final class RedisFeatureStore: FeatureStore {
     private let failedReads = Atomic<Int>(0)
     private let lastFailure = Mutex<RedisError?>(nil)
     private let onError: (@Sendable (RedisError) -> Void)?
+    /// Items kept per user, and how long a user's history lives after their latest write (ms).
+    public let historyLength: Int
+    private let historyTimeToLive: Int64
 
     /// At most this many updates (feature, bucket, value) go into one script call; a key with
     /// more in one batch gets several calls, in order.
@@ -54,11 +57,15 @@ public final class RedisFeatureStore: FeatureStore {
 
     /// A store for `definitions` in the Redis server at `host:port`, using up to `connections`
     /// connections at once. Nothing is connected until the first call (see ``ping()``).
+    /// `historyLength`: items kept per user for ``recentItems(user:limit:)``.
     public init(definitions: [FeatureDefinition] = FeatureDefinition.standard, buckets: Int = 60, host: String, port: Int,
-                prefix: String = "starling:", connections: Int = 4, timeout: Duration = .seconds(2),
+                prefix: String = "starling:", connections: Int = 4, timeout: Duration = .seconds(2), historyLength: Int = 50,
                 onError: (@Sendable (RedisError) -> Void)? = nil) throws(FeatureError) {
         try FeatureDefinition.validate(definitions)
         guard buckets >= 1 && buckets <= 3600 else { throw .invalidDefinition("buckets must be 1–3600, got \(buckets)") }
+        guard historyLength >= 1 else { throw .invalidDefinition("historyLength must be at least 1, got \(historyLength)") }
+        self.historyLength = historyLength
+        historyTimeToLive = definitions.map(\.windowMs).max() ?? 86_400_000
         self.definitions = definitions
         self.buckets = buckets
         self.prefix = prefix
@@ -100,6 +107,12 @@ public final class RedisFeatureStore: FeatureStore {
 
     public func record(_ events: [LoggedEvent], categories: (String) -> [String]) {
         guard !events.isEmpty else { return }
+        do { try recordHistory(events) } catch {
+            // The server is unreachable or failing: counted once, and the features not tried.
+            failedEvents.add(events.count, ordering: .relaxed)
+            report(error)
+            return
+        }
         // Each key's updates in event order (the order decides which late events are refused).
         var keys: [(hash: String, entity: FeatureDefinition.Entity)] = []
         var updates: [String: [String]] = [:]
@@ -166,6 +179,58 @@ public final class RedisFeatureStore: FeatureStore {
     public func values(entity: FeatureDefinition.Entity, key: String, atMs t: Int64) -> [String: Float] {
         values(entity: entity, keys: [key], atMs: t).first ?? [:]
     }
+
+    /// The list holding `user`'s latest items.
+    public func historyKey(user: String) -> String { "\(prefix)history:\(user)" }
+
+    /// Appends each user's items of `events` (in order) to their list: one script call per user,
+    /// pipelined.
+    private func recordHistory(_ events: [LoggedEvent]) throws(RedisError) {
+        var users: [String] = [], items: [String: [String]] = [:]
+        for e in events where e.type != .impression {
+            if items[e.user] == nil { users.append(e.user) }
+            items[e.user, default: []].append(e.item)
+        }
+        guard !users.isEmpty else { return }
+        let commands = users.map { u in
+            ["EVAL", Self.historyScript, "1", historyKey(user: u), "\(historyLength)", "\(historyTimeToLive)"] + items[u]!
+        }
+        try pool.withConnection { (connection: RedisConnection) throws(RedisError) in
+            for reply in try connection.pipeline(commands) { _ = try reply.checked("EVAL") }
+        }
+    }
+
+    public func recentItems(user: String, limit: Int) -> [String] {
+        guard limit >= 1 else { return [] }
+        do throws(RedisError) {
+            let reply = try pool.withConnection { (connection: RedisConnection) throws(RedisError) -> RedisReply in
+                try connection.command(["LRANGE", historyKey(user: user), "\(-min(limit, historyLength))", "-1"]).checked("LRANGE")
+            }
+            guard let list = reply.array else { throw .unexpectedReply(command: "LRANGE", expected: "a list", got: reply.description) }
+            return list.compactMap(\.string)
+        } catch {
+            failedReads.add(1, ordering: .relaxed)
+            report(error)
+            return []
+        }
+    }
+
+    /// Appends items to a user's history like ``RecentItemHistory/record(_:)``. KEYS[1]: the list;
+    /// ARGV[1]: the length kept; ARGV[2]: time to live (ms); then the items in order. A repeat of the
+    /// newest item is not added again.
+    static let historyScript = """
+        local key = KEYS[1]
+        local last = redis.call('LINDEX', key, -1)
+        for i = 3, #ARGV do
+          if ARGV[i] ~= last then
+            redis.call('RPUSH', key, ARGV[i])
+            last = ARGV[i]
+          end
+        end
+        redis.call('LTRIM', key, -tonumber(ARGV[1]), -1)
+        redis.call('PEXPIRE', key, ARGV[2])
+        return 0
+        """
 
     /// One pipelined round trip of `HGETALL`s, however many keys.
     public func values(entity: FeatureDefinition.Entity, keys: [String], atMs t: Int64) -> [[String: Float]] {

@@ -91,13 +91,6 @@ public final class RecommendationEngine: Sendable {
         return a.recent.suffix(limit).map { table.ids[$0] }
     }
 
-    /// The categories of each of `user`'s `limit` most recent items (empty for an unknown user).
-    public func recentCategories(of user: String, limit: Int = 20) -> [[String]] {
-        guard let a = activity.activity(of: user) else { return [] }
-        let table = items.withLock { $0 }
-        return a.recent.suffix(limit).map { table.categories[Int($0)] }
-    }
-
     /// The number of items interacted with by `user` (nil if unknown).
     public func historyCount(of user: String) -> Int? { activity.activity(of: user)?.history.count }
 

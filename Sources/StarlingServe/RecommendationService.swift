@@ -245,7 +245,7 @@ public final class RecommendationService: Sendable {
     public func recommend(_ query: RecommendationQuery) throws -> RecommendResult {
         let now = Self.nowMs()
         let request = ranker?.request(user: query.user, store: features,
-                                      recentCategories: query.user.map { engine.recentCategories(of: $0) } ?? [],
+                                      recentCategories: recentCategories(of: query.user),
                                       featureAtMs: featureClockMs(nowMs: now), nowMs: now)
         if let user = query.user, let experiment = experiments.running {
             let arm = experiment.armIndex(for: user)
@@ -266,6 +266,14 @@ public final class RecommendationService: Sendable {
         request?.commit(shown: items.map(\.item))
         recordImpressions(of: items.map(\.item), user: query.user ?? "", atMs: featureClockMs(nowMs: now))
         return RecommendResult(items: items, modelVersion: serving?.version)
+    }
+
+    /// The categories of `user`'s latest 20 items, from the feature store's history (shared by
+    /// replicas when the store is).
+    private func recentCategories(of user: String?) -> [[String]] {
+        guard let user else { return [] }
+        let lookup = engine.categoryLookup()
+        return features.recentItems(user: user, limit: 20).map(lookup)
     }
 
     /// The engine's list, re-ranked (and on exploration lists shuffled) by the ranker's `request`.

@@ -78,7 +78,7 @@ struct ServiceAPITests {
         let live = try await LiveServer(train: false).start()
         defer { Task { await live.stop() } }
         let definitions = try #require(try await live.call("GET", "/features").json?["definitions"] as? [[String: Any]])
-        #expect(definitions.count == 18)
+        #expect(definitions.count == 21)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         // Items 50 and 181 (Star Wars, Return of the Jedi) are both Sci-Fi in MovieLens-100K.
         let before = try await live.call("GET", "/features/category/Sci-Fi")
@@ -89,7 +89,11 @@ struct ServiceAPITests {
             events.append(["user": "feature-user", "item": item, "type": type, "timestamp": at, "event_id": "feature-\(k)"])
         }
         for _ in 0..<2 { #expect(try await live.call("POST", "/events", json: events).status == 200) }
-        let user = try #require(try await live.call("GET", "/features/user/feature-user").json?["values"] as? [String: Double])
+        let userFeatures = try await live.call("GET", "/features/user/feature-user").json
+        // The last-N history: in posting order, the repeats of the newest item left out (the
+        // second post re-sent the same event ids, which count once).
+        #expect(userFeatures?["recent_items"] as? [String] == ["50", "181"])
+        let user = try #require(userFeatures?["values"] as? [String: Double])
         #expect(user["user_events_5m"] == 5 && user["user_events_1h"] == 6 && user["user_clicks_1h"] == 3, "\(user)")
         let item = try #require(try await live.call("GET", "/features/item/50").json?["values"] as? [String: Double])
         #expect(item["item_events_1h"] == 4 && item["item_clicks_1h"] == 2, "\(item)")

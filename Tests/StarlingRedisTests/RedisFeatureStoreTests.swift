@@ -60,6 +60,12 @@ struct RedisFeatureStoreTests {
                 }
             }
             #expect(checks == 10 * 5 * 50)
+            // The last-N histories agree too (the stores keep 50 items per user).
+            for u in 0..<12 {
+                #expect(redis.recentItems(user: "u\(u)", limit: 20) == memory.recentItems(user: "u\(u)", limit: 20))
+                #expect(redis.recentItems(user: "u\(u)", limit: 100) == memory.recentItems(user: "u\(u)", limit: 100))
+            }
+            #expect(memory.recentItems(user: "u0", limit: 100).count == 50)
             #expect(redis.failures == 0 && redis.readFailures == 0 && redis.lastError == nil)
             #expect(redis.lateEvents == memory.lateEvents && memory.lateEvents > 0)
             // The data is not trivial: some windows hold many events, sums are not whole numbers.

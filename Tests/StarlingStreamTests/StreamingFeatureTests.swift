@@ -83,6 +83,24 @@ struct StreamingFeatureTests {
         #expect(store.keyCounts[.user] == 1 && store.keyCounts[.category] == 1 && store.keyCounts[.item] == 2)
     }
 
+    @Test("last-N item history per user: newest last, repeats of the newest item and impressions left out, capped, expired")
+    func recentItemHistory() throws {
+        let store = try InMemoryFeatureStore(historyLength: 3)
+        let t: Int64 = 70_000_000
+        store.record([Self.event("u", "a", .view, at: t), Self.event("u", "a", .click, at: t + 1), Self.event("u", "b", .impression, at: t + 2),
+                      Self.event("u", "c", .view, at: t + 3), Self.event("v", "z", .view, at: t + 3)], categories: { _ in [] })
+        #expect(store.recentItems(user: "u", limit: 10) == ["a", "c"])
+        store.record([Self.event("u", "d", at: t + 4), Self.event("u", "a", at: t + 5)], categories: { _ in [] })
+        #expect(store.recentItems(user: "u", limit: 10) == ["c", "d", "a"])
+        #expect(store.recentItems(user: "u", limit: 2) == ["d", "a"])
+        #expect(store.recentItems(user: "nobody", limit: 5) == [])
+        // A day (the longest window) after their latest event a user's history is forgotten.
+        store.history.expire(atMs: t + 5 + 86_400_000 - 10)
+        #expect(store.history.userCount == 2)
+        store.history.expire(atMs: t + 5 + 86_400_000 + 1)
+        #expect(store.history.userCount == 0 && store.recentItems(user: "u", limit: 5) == [])
+    }
+
     @Test("definitions load from JSON; bad ones are errors naming the feature and field")
     func declarativeDefinitions() throws {
         let good = #"[{"name": "item_clicks_1h", "entity": "item", "event_type": "click", "window": "1h"}, {"name": "user_spend_1d", "entity": "user", "event_type": "purchase", "aggregation": "sum", "window": "1d"}]"#

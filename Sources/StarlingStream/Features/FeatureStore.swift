@@ -12,6 +12,10 @@ public protocol FeatureStore: Sendable {
     func values(entity: FeatureDefinition.Entity, key: String, atMs: Int64) -> [String: Float]
     /// ``values(entity:key:atMs:)`` for several keys at once (one round trip for a remote store).
     func values(entity: FeatureDefinition.Entity, keys: [String], atMs: Int64) -> [[String: Float]]
+    /// The items of `user`'s latest events, oldest first, at most `limit` (and at most the store's
+    /// history length): a repeat of the newest item is not added again, impressions are not
+    /// history (see ``RecentItemHistory``).
+    func recentItems(user: String, limit: Int) -> [String]
 }
 
 extension FeatureStore {

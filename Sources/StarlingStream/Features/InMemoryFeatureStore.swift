@@ -14,9 +14,14 @@ public final class InMemoryFeatureStore: FeatureStore {
     }
     private let shards: [FeatureDefinition.Entity: [Shard]]
     private let late = Atomic<Int>(0)
+    /// Each user's latest items.
+    public let history: RecentItemHistory
 
     /// A store for `definitions`; each window is kept in `buckets` buckets (the precision of its far edge).
-    public init(definitions: [FeatureDefinition] = FeatureDefinition.standard, buckets: Int = 60, shardCount: Int = 32) throws(FeatureError) {
+    /// `historyLength`: items kept per user for ``recentItems(user:limit:)`` (for as long as the
+    /// longest window after the user's latest event).
+    public init(definitions: [FeatureDefinition] = FeatureDefinition.standard, buckets: Int = 60, shardCount: Int = 32,
+                historyLength: Int = 50) throws(FeatureError) {
         try FeatureDefinition.validate(definitions)
         guard buckets >= 1 && buckets <= 3600 else { throw .invalidDefinition("buckets must be 1–3600, got \(buckets)") }
         self.definitions = definitions
@@ -25,7 +30,11 @@ public final class InMemoryFeatureStore: FeatureStore {
         for (k, d) in definitions.enumerated() { byEntity[d.entity, default: []].append(k) }
         self.byEntity = byEntity
         shards = Dictionary(uniqueKeysWithValues: FeatureDefinition.Entity.allCases.map { e in (e, (0..<shardCount).map { _ in Shard() }) })
+        guard historyLength >= 1 else { throw .invalidDefinition("historyLength must be at least 1, got \(historyLength)") }
+        history = RecentItemHistory(length: historyLength, retentionMs: definitions.map(\.windowMs).max() ?? 86_400_000, shardCount: shardCount)
     }
+
+    public func recentItems(user: String, limit: Int) -> [String] { history.items(of: user, limit: limit) }
 
     /// Events that arrived later than their features' windows and were not counted.
     public var lateEvents: Int { late.load(ordering: .relaxed) }
@@ -36,6 +45,7 @@ public final class InMemoryFeatureStore: FeatureStore {
     }
 
     public func record(_ events: [LoggedEvent], categories: (String) -> [String]) {
+        history.record(events)
         let user = byEntity[.user], item = byEntity[.item], category = byEntity[.category]
         for e in events {
             if let user { add(e, entity: .user, key: e.user, features: user) }
@@ -74,9 +84,11 @@ public final class InMemoryFeatureStore: FeatureStore {
         return out
     }
 
-    /// Forgets keys none of whose windows can count anything at `atMs` or later; returns how many.
+    /// Forgets keys none of whose windows can count anything at `atMs` or later, and the histories
+    /// of users silent for longer than the longest window; returns how many keys.
     @discardableResult
     public func expire(atMs t: Int64) -> Int {
+        history.expire(atMs: t)
         var removed = 0
         for list in shards.values {
             for s in list {
