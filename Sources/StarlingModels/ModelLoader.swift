@@ -4,7 +4,7 @@ import StarlingTensor
 /// Loads any saved recommender by the `model` name in its checkpoint's metadata.
 public enum ModelLoader {
     /// The model names this loader knows.
-    public static let knownModels = ["popularity", "itemknn", "ease", IALS.checkpointKind, BPRMF.checkpointKind]
+    public static let knownModels = ["popularity", "itemknn", "ease", IALS.checkpointKind, BPRMF.checkpointKind, Item2Vec.checkpointKind]
 
     /// Loads a checkpoint written by a ``Recommender``'s `save(to:)`.
     public static func load(from url: URL) throws -> (model: any Recommender, metadata: [String: String]) {
@@ -15,6 +15,7 @@ public enum ModelLoader {
         case "ease": let r = try EASE.load(from: url); return (r.model, r.metadata)
         case IALS.checkpointKind: let r = try IALS.load(from: url); return (r.model, r.metadata)
         case BPRMF.checkpointKind: let r = try BPRMF.load(from: url); return (r.model, r.metadata)
+        case Item2Vec.checkpointKind: let r = try Item2Vec.load(from: url); return (r.model, r.metadata)
         default:
             throw ModelError.wrongModel(path: url.path, expected: knownModels.joined(separator: ", "), found: kind)
         }

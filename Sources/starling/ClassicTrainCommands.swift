@@ -108,3 +108,31 @@ struct TrainBPR: ParsableCommand {
         }
     }
 }
+
+struct TrainItem2Vec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "item2vec",
+        abstract: "Item2vec (Barkan & Koenigstein): skip-gram with negative sampling over each user's items; similar items by cosine.")
+    @OptionGroup var selection: DatasetSelection
+    @OptionGroup var output: OutputOptions
+    @Option(help: "Vector width.") var factors = 64
+    @Option(help: "Contexts on each side of an item in the shuffled user set (≥ the longest history: all pairs).") var window = 50
+    @Option(help: "Negative samples per pair.") var negatives = 10
+    @Option(name: .customLong("learning-rate"), help: "Initial SGD step size (falls linearly).") var learningRate: Float = 0.025
+    @Option(help: "Epochs.") var iterations = 30
+    @Option(help: "Down-sampling threshold of frequent items (word2vec's sample; 0: off).") var subsample = 1e-4
+    @Option(name: .customLong("min-count"), help: "Items with fewer interactions get no vector.") var minCount = 5
+    @Option(help: "Seed of the vectors, shuffles and draws.") var seed: UInt64 = 42
+    @Option(help: "Hogwild worker threads (default: all cores).") var threads = Parallel.coreCount
+
+    func run() throws {
+        let c = Item2Vec.Configuration(factors: factors, window: window, negatives: negatives, learningRate: learningRate, iterations: iterations,
+                                       subsample: subsample, minCount: minCount, seed: seed, threads: threads)
+        try ClassicTraining.run(model: "Item2vec", selection: selection, output: output,
+                                hyperparameters: ["factors": "\(factors)", "window": "\(window)", "negatives": "\(negatives)",
+                                                  "learning_rate": "\(learningRate)", "iterations": "\(iterations)", "subsample": "\(subsample)",
+                                                  "min_count": "\(minCount)", "seed": "\(seed)", "threads": "\(threads)"]) { data, events in
+            try Item2Vec.fit(data, configuration: c, events: events)
+        }
+    }
+}

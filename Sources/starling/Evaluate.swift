@@ -9,7 +9,7 @@ struct Evaluate: ParsableCommand {
         abstract: "Evaluate any checkpoint under its dataset's protocol and print the metrics.",
         discussion: """
         NeuMF checkpoints are evaluated on the NCF ML-1M split (sampled: 99 given negatives). Other models \
-        (popularity, itemknn, ease, ials, bpr-mf) are evaluated on the dataset they were trained on, read from the \
+        (popularity, itemknn, ease, ials, bpr-mf, item2vec) are evaluated on the dataset they were trained on, read from the \
         checkpoint, unless --dataset names another with the same users and items.
         """)
 

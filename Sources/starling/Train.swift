@@ -8,7 +8,8 @@ import StarlingTensor
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model, show progress, evaluate it, and write a checkpoint.",
-        subcommands: [TrainNeuMF.self, TrainPopularity.self, TrainItemKNN.self, TrainEASE.self, TrainIALS.self, TrainBPR.self])
+        subcommands: [TrainNeuMF.self, TrainPopularity.self, TrainItemKNN.self, TrainEASE.self, TrainIALS.self, TrainBPR.self,
+                      TrainItem2Vec.self])
 }
 
 struct TrainNeuMF: ParsableCommand {
