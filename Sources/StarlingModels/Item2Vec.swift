@@ -14,10 +14,13 @@ import Synchronization
 /// word2vec's update: the context and negative output vectors `w` move at once, the input vector
 /// `v_t` after the pair. Frequent items are down-sampled as targets (word2vec's `sample`): item
 /// `t` is kept with probability `(√(f_t / (s·N)) + 1) · s·N / f_t` (`f_t` its count, `N` all
-/// interactions, `s` = ``Configuration/subsample``; 0 keeps all). Items with fewer than
+/// interactions, `s` = ``Configuration/subsample``; 0 keeps all; user sets only). Items with fewer than
 /// ``Configuration/minCount`` interactions take no part and keep zero vectors. The learning rate falls linearly
 /// from ``Configuration/learningRate`` to 0.01% of it over the run. Users are split between
 /// `threads` Hogwild workers with their own seeded generators: deterministic with one thread.
+///
+/// With ``Configuration/Corpus/randomWalks(walksPerItem:length:)`` the sentences are instead random
+/// walks on the item co-occurrence graph (DeepWalk-style graph embeddings); the rest is the same.
 ///
 /// The item vectors are `v`. Similar items: the cosine of `v`. A user's scores: the sum, over
 /// their items `h`, of `cos(v_h, v_j)` — the same item-to-item similarity as ItemKNN, from learned
@@ -26,6 +29,18 @@ import Synchronization
 public final class Item2Vec: Recommender, @unchecked Sendable {
     /// Hyper-parameters.
     public struct Configuration: Codable, Sendable, Equatable {
+        /// What the skip-gram reads as sentences.
+        public enum Corpus: Codable, Sendable, Equatable {
+            /// Each user's items, shuffled every epoch (Item2vec).
+            case userSets
+            /// Random walks on the item co-occurrence graph (``ItemCooccurrenceGraph``; DeepWalk,
+            /// Perozzi et al. 2014): every epoch, `walksPerItem` walks of `length` items from each
+            /// item, in a shuffled order.
+            case randomWalks(walksPerItem: Int, length: Int)
+        }
+
+        /// What the sentences are.
+        public var corpus: Corpus
         /// The width of the item vectors.
         public var factors: Int
         /// Contexts on each side of a target in the shuffled user set.
@@ -48,9 +63,10 @@ public final class Item2Vec: Recommender, @unchecked Sendable {
         /// Hogwild worker threads.
         public var threads: Int
 
-        public init(factors: Int = 64, window: Int = 5, negatives: Int = 5, learningRate: Float = 0.025, iterations: Int = 10,
+        public init(corpus: Corpus = .userSets, factors: Int = 64, window: Int = 5, negatives: Int = 5, learningRate: Float = 0.025, iterations: Int = 10,
                     negativeExponent: Double = 0.75, subsample: Double = 1e-3, minCount: Int = 5, seed: UInt64 = 42,
                     threads: Int = Parallel.coreCount) {
+            self.corpus = corpus
             self.factors = factors
             self.window = window
             self.negatives = negatives
@@ -73,6 +89,9 @@ public final class Item2Vec: Recommender, @unchecked Sendable {
             guard subsample.isFinite, subsample >= 0 else { throw .invalidArgument("Item2vec: subsample must be ≥ 0, got \(subsample)") }
             guard threads >= 1 else { throw .invalidArgument("Item2vec: threads must be ≥ 1, got \(threads)") }
             guard minCount >= 1 else { throw .invalidArgument("Item2vec: minCount must be ≥ 1, got \(minCount)") }
+            if case let .randomWalks(walks, length) = corpus, walks < 1 || length < 2 {
+                throw .invalidArgument("DeepWalk: walksPerItem must be ≥ 1 and length ≥ 2, got \(walks) and \(length)")
+            }
         }
     }
 
@@ -122,7 +141,7 @@ public final class Item2Vec: Recommender, @unchecked Sendable {
         return Item2Vec(configuration: configuration, input: input, output: output, histories: ItemBased.Histories(data, keepValues: false))
     }
 
-    public var modelName: String { "Item2vec" }
+    public var modelName: String { configuration.corpus == .userSets ? "Item2vec" : "DeepWalk" }
     public var userCount: Int { histories.userCount }
     public var parameters: [Parameter] { [] }
 
@@ -224,8 +243,8 @@ public final class Item2Vec: Recommender, @unchecked Sendable {
     }
 }
 
-/// One Item2vec fit's epochs: the negative-sampling table, the down-sampling probabilities and
-/// the Hogwild workers.
+/// One Item2vec (or DeepWalk) fit's epochs: the negative-sampling table, the down-sampling
+/// probabilities, the co-occurrence graph for walks, and the Hogwild workers.
 private struct SkipGramTrainer {
     let configuration: Item2Vec.Configuration
     let data: InteractionMatrix
@@ -235,6 +254,8 @@ private struct SkipGramTrainer {
     let negativeTable: [Int32]
     /// Per item, the probability of keeping it as a target.
     let keep: [Float]
+    /// The co-occurrence graph (random-walk corpora only).
+    let graph: ItemCooccurrenceGraph?
 
     init(configuration: Item2Vec.Configuration, data: InteractionMatrix, counts: [Double], input: FactorTable, output: FactorTable) {
         self.configuration = configuration
@@ -258,24 +279,41 @@ private struct SkipGramTrainer {
             let threshold = s * all
             return Float(min(1, ((c / threshold).squareRoot() + 1) * threshold / c))
         }
+        if case .randomWalks = configuration.corpus {
+            graph = ItemCooccurrenceGraph(data) { counts[Int($0)] == 0 }
+        } else {
+            graph = nil
+        }
+    }
+
+    /// What an epoch's sentences start from: users, or (for walks) every item with neighbours,
+    /// `walksPerItem` times, shuffled.
+    private func sources(epoch: Int) -> [Int32] {
+        guard let graph, case let .randomWalks(walks, _) = configuration.corpus else { return (0..<Int32(data.userCount)).map { $0 } }
+        var starts: [Int32] = []
+        for i in 0..<Int32(graph.itemCount) where graph.hasNeighbours(i) { starts.append(contentsOf: repeatElement(i, count: walks)) }
+        var rng = RandomGenerator(seed: configuration.seed &+ 0x5eed &+ UInt64(epoch))
+        starts.shuffle(using: &rng)
+        return starts
     }
 
     /// One epoch; returns the mean loss of its positive pairs (with their negatives).
     func epoch(_ epoch: Int) -> Double {
-        let users = data.userCount, threads = min(configuration.threads, max(1, users))
-        let parts = Parallel.ranges(users, parts: threads)
+        let sources = self.sources(epoch: epoch)
+        let threads = min(configuration.threads, max(1, sources.count))
+        let parts = Parallel.ranges(sources.count, parts: threads)
         let losses = Mutex([(Double, Int)](repeating: (0, 0), count: parts.count))
         Parallel.forEach(parts.count) { t in
             var rng = RandomGenerator(seed: configuration.seed &+ UInt64(epoch) &* 1_000_003 &+ UInt64(t) &* 7919)
-            let result = run(parts[t], epoch: epoch, rng: &rng)
+            let result = run(sources[parts[t]], epoch: epoch, rng: &rng)
             losses.withLock { $0[t] = result }
         }
         let (sum, pairs) = losses.withLock { $0.reduce((0.0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) } }
         return pairs > 0 ? sum / Double(pairs) : 0
     }
 
-    /// The pairs of the users in `range`; returns (summed loss, pairs).
-    private func run(_ range: Range<Int>, epoch: Int, rng: inout RandomGenerator) -> (Double, Int) {
+    /// The pairs of the sentences from `range` (users, or walk starts); returns (summed loss, pairs).
+    private func run(_ range: ArraySlice<Int32>, epoch: Int, rng: inout RandomGenerator) -> (Double, Int) {
         let f = configuration.factors, window = configuration.window, negatives = configuration.negatives
         let start = configuration.learningRate, floor = start * 1e-4
         let totalSteps = Double(max(1, configuration.iterations * range.count))
@@ -283,13 +321,17 @@ private struct SkipGramTrainer {
         defer { gradient.deallocate() }
         var loss = 0.0, pairs = 0
         var set: [Int32] = []
-        for (k, u) in range.enumerated() {
+        for (k, source) in range.enumerated() {
             let progress = (Double(epoch * range.count + k)) / totalSteps
             let rate = max(floor, start * Float(1 - progress))
-            set.removeAll(keepingCapacity: true)
-            for i in data.items(of: u) where keep[Int(i)] >= 1 || rng.nextFloat() < keep[Int(i)] { set.append(i) }
+            if let graph, case let .randomWalks(_, length) = configuration.corpus {
+                graph.walk(from: source, length: length, rng: &rng, into: &set)
+            } else {
+                set.removeAll(keepingCapacity: true)
+                for i in data.items(of: Int(source)) where keep[Int(i)] >= 1 || rng.nextFloat() < keep[Int(i)] { set.append(i) }
+                set.shuffle(using: &rng)
+            }
             guard set.count > 1 else { continue }
-            set.shuffle(using: &rng)
             for (p, target) in set.enumerated() {
                 let v = input.row(Int(target))
                 for q in max(0, p - window)...min(set.count - 1, p + window) where q != p {

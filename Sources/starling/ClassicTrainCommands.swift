@@ -112,7 +112,7 @@ struct TrainBPR: ParsableCommand {
 struct TrainItem2Vec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "item2vec",
-        abstract: "Item2vec (Barkan & Koenigstein): skip-gram with negative sampling over each user's items; similar items by cosine.")
+        abstract: "Item2vec (Barkan & Koenigstein): skip-gram with negative sampling over each user's items, or DeepWalk over random walks on the item graph.")
     @OptionGroup var selection: DatasetSelection
     @OptionGroup var output: OutputOptions
     @Option(help: "Vector width.") var factors = 64
@@ -124,12 +124,18 @@ struct TrainItem2Vec: ParsableCommand {
     @Option(name: .customLong("min-count"), help: "Items with fewer interactions get no vector.") var minCount = 5
     @Option(help: "Seed of the vectors, shuffles and draws.") var seed: UInt64 = 42
     @Option(help: "Hogwild worker threads (default: all cores).") var threads = Parallel.coreCount
+    @Option(name: .customLong("walks-per-item"),
+            help: "DeepWalk instead: this many random walks per item and epoch on the item co-occurrence graph (0: user sets, Item2vec).")
+    var walksPerItem = 0
+    @Option(name: .customLong("walk-length"), help: "Items per walk (with --walks-per-item; use a small --window such as 3).") var walkLength = 20
 
     func run() throws {
-        let c = Item2Vec.Configuration(factors: factors, window: window, negatives: negatives, learningRate: learningRate, iterations: iterations,
+        let corpus: Item2Vec.Configuration.Corpus = walksPerItem > 0 ? .randomWalks(walksPerItem: walksPerItem, length: walkLength) : .userSets
+        let c = Item2Vec.Configuration(corpus: corpus, factors: factors, window: window, negatives: negatives, learningRate: learningRate, iterations: iterations,
                                        subsample: subsample, minCount: minCount, seed: seed, threads: threads)
-        try ClassicTraining.run(model: "Item2vec", selection: selection, output: output,
-                                hyperparameters: ["factors": "\(factors)", "window": "\(window)", "negatives": "\(negatives)",
+        try ClassicTraining.run(model: walksPerItem > 0 ? "DeepWalk" : "Item2vec", selection: selection, output: output,
+                                hyperparameters: ["corpus": walksPerItem > 0 ? "random walks, \(walksPerItem) per item, length \(walkLength)" : "user sets",
+                                                  "factors": "\(factors)", "window": "\(window)", "negatives": "\(negatives)",
                                                   "learning_rate": "\(learningRate)", "iterations": "\(iterations)", "subsample": "\(subsample)",
                                                   "min_count": "\(minCount)", "seed": "\(seed)", "threads": "\(threads)"]) { data, events in
             try Item2Vec.fit(data, configuration: c, events: events)

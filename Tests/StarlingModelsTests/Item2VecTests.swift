@@ -59,4 +59,29 @@ struct Item2VecTests {
         #expect(model.vector(of: Int32(rare)).allSatisfy { $0 == 0 })
         #expect(model.similarItems(to: Int32(rare), count: 5).allSatisfy { $0.score == 0 })
     }
+
+    /// DeepWalk-style: random walks on the item co-occurrence graph (each item's 20 strongest
+    /// cosine edges) instead of user sets. On MovieLens-100K (ratings ≥ 4) Star Wars' nearest
+    /// films are its two sequels and Raiders of the Lost Ark. (The Godfather: Part II is not among
+    /// The Godfather's 8 nearest here, so that is not asked.)
+    @Test func deepWalkOnTheCooccurrenceGraphFindsStarWarsSequels() throws {
+        let d = try MovieLens100K.load(directory: try DataRoot.dataset("ml-100k", in: try DataRoot.resolve()).appendingPathComponent("raw"))
+        let log = d.events
+        var pairs: [(user: Int32, item: Int32)] = []
+        for k in 0..<log.count where log.values[k] >= 4 { pairs.append((log.users[k], log.items[k])) }
+        let data = InteractionMatrix(userCount: d.users.count, itemCount: d.items.count, pairs: pairs)
+        var losses: [Double] = []
+        let configuration = Item2Vec.Configuration(corpus: .randomWalks(walksPerItem: 10, length: 20), factors: 64, window: 3, negatives: 5,
+                                                   iterations: 10, seed: 7, threads: 1)
+        let model = try Item2Vec.fit(data, configuration: configuration) {
+            if case let .iteration(_, _, loss?, _) = $0 { losses.append(loss) }
+        }
+        #expect(model.modelName == "DeepWalk")
+        #expect(losses.count == 10 && losses.last! < losses.first!, "losses \(losses)")
+        let starWars = model.similarItems(to: try #require(d.items.index(of: "50")), count: 5).map { d.itemMetadata[Int($0.index)].title ?? "?" }
+        for film in ["Return of the Jedi", "Empire Strikes Back", "Raiders of the Lost Ark"] {
+            #expect(starWars.contains { $0.hasPrefix(film) }, "\(film) not in \(starWars)")
+        }
+        #expect(throws: ModelError.self) { try Item2Vec.fit(data, configuration: .init(corpus: .randomWalks(walksPerItem: 0, length: 20))) }
+    }
 }
