@@ -123,10 +123,17 @@ struct ServeRedisStreamTests {
         defer { server.stop(signal: SIGKILL) }
         let n1 = try server.waitForEvents { $0 >= 200 }
         #expect(n1 == 200, "\(server.log)")
-        // Features are in Redis: the service's answer and the hash agree.
+        // Features are in Redis: the service's answer and the hash agree. (The event count moves
+        // when events are durable; the features are recorded right after, so they may lag a moment.)
         let client = try LoopbackHTTPClient(port: server.port)
-        let values = try client.request("GET", "/features/user/u3").json?["values"] as? [String: Any]
         let u3 = first.filter { $0.user == "u3" }
+        var values: [String: Any]?
+        let featuresDeadline = Date().addingTimeInterval(10)
+        repeat {
+            values = try client.request("GET", "/features/user/u3").json?["values"] as? [String: Any]
+            if (values?["user_events_1d"] as? NSNumber)?.intValue == u3.count { break }
+            usleep(10_000)
+        } while Date() < featuresDeadline
         #expect((values?["user_events_1d"] as? NSNumber)?.intValue == u3.count)
         #expect((values?["user_clicks_1h"] as? NSNumber)?.intValue == u3.filter { $0.type == .click }.count)
         #expect((try c.command(["HGET", "starling:features:user:u3", "user_events_1d|n"])).integer != nil)
