@@ -26,15 +26,20 @@ struct Item2VecTests {
         #expect(throws: ModelError.self) { try Item2Vec.fit(data, configuration: .init(learningRate: .nan)) }
     }
 
-    /// MovieLens-100K, every rating ≥ 4 as an interaction, each user's whole set as the window
-    /// (Item2vec's "all pairs"): the items most similar to a film are ones a person would name —
-    /// its sequels.
-    @Test func similarItemsOnMovieLensAreTheOnesAPersonWouldName() throws {
+    /// MovieLens-100K with every rating ≥ 4 as an interaction.
+    static func movieLensLiked() throws -> (Dataset, InteractionMatrix) {
         let d = try MovieLens100K.load(directory: try DataRoot.dataset("ml-100k", in: try DataRoot.resolve()).appendingPathComponent("raw"))
         let log = d.events
         var pairs: [(user: Int32, item: Int32)] = []
         for k in 0..<log.count where log.values[k] >= 4 { pairs.append((log.users[k], log.items[k])) }
-        let data = InteractionMatrix(userCount: d.users.count, itemCount: d.items.count, pairs: pairs)
+        return (d, InteractionMatrix(userCount: d.users.count, itemCount: d.items.count, pairs: pairs))
+    }
+
+    /// MovieLens-100K, every rating ≥ 4 as an interaction, each user's whole set as the window
+    /// (Item2vec's "all pairs"): the items most similar to a film are ones a person would name —
+    /// its sequels.
+    @Test func similarItemsOnMovieLensAreTheOnesAPersonWouldName() throws {
+        let (d, data) = try Self.movieLensLiked()
         var losses: [Double] = []
         let configuration = Item2Vec.Configuration(factors: 64, window: 50, negatives: 10, iterations: 30, subsample: 1e-4, seed: 7, threads: 1)
         let model = try Item2Vec.fit(data, configuration: configuration) {
@@ -65,11 +70,7 @@ struct Item2VecTests {
     /// films are its two sequels and Raiders of the Lost Ark. (The Godfather: Part II is not among
     /// The Godfather's 8 nearest here, so that is not asked.)
     @Test func deepWalkOnTheCooccurrenceGraphFindsStarWarsSequels() throws {
-        let d = try MovieLens100K.load(directory: try DataRoot.dataset("ml-100k", in: try DataRoot.resolve()).appendingPathComponent("raw"))
-        let log = d.events
-        var pairs: [(user: Int32, item: Int32)] = []
-        for k in 0..<log.count where log.values[k] >= 4 { pairs.append((log.users[k], log.items[k])) }
-        let data = InteractionMatrix(userCount: d.users.count, itemCount: d.items.count, pairs: pairs)
+        let (d, data) = try Self.movieLensLiked()
         var losses: [Double] = []
         let configuration = Item2Vec.Configuration(corpus: .randomWalks(walksPerItem: 10, length: 20), factors: 64, window: 3, negatives: 5,
                                                    iterations: 10, seed: 7, threads: 1)
