@@ -198,15 +198,20 @@ public final class IncrementalALS: @unchecked Sendable {
 
     // MARK: updates
 
-    /// Adds past interactions without solving anything, then solves every user once (exactly
-    /// enough conjugate-gradient steps to converge) so that item updates start from good user
-    /// vectors. Items not admitted yet go through admission like streamed ones.
+    /// Adds past interactions, then solves every user once (exactly enough conjugate-gradient
+    /// steps to converge) so that item updates start from good user vectors, then the items the
+    /// history admitted (they start as zero rows: left so, they would score nothing until a new
+    /// event touched them). Items not admitted yet go through admission like streamed ones.
     public func load(_ history: [Interaction]) {
         var report = BatchReport()
         var touchedUsers = Set<Int32>(), touchedItems = Set<Int32>()
+        let knownItems = items.rows
         add(history, report: &report, touchedUsers: &touchedUsers, touchedItems: &touchedItems)
+        let steps = max(configuration.cgSteps, 2 * factors / 8)
         let g = currentItemSystem()
-        for u in touchedUsers { solveRow(user: u, gram: g, steps: max(configuration.cgSteps, 2 * factors / 8)) }
+        for u in touchedUsers { solveRow(user: u, gram: g, steps: steps) }
+        let gu = gramPlusLambda(userGram)
+        for i in touchedItems where Int(i) >= knownItems { solveRow(item: i, gram: gu, steps: steps) }
         refreshGrams()
     }
 

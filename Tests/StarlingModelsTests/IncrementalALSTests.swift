@@ -80,6 +80,24 @@ struct IncrementalALSTests {
         #expect(trainer.expire(nowMs: 2000).pendingItems == 1 && trainer.pendingItemCount == 0)
     }
 
+    /// An item the base model never saw but the loaded history admits gets a solved vector from
+    /// `load` itself, not a zero row that scores nothing until a new event touches it.
+    @Test func itemsAdmittedByTheLoadedHistoryAreSolvedThere() throws {
+        var pairs: [(user: Int32, item: Int32)] = []
+        for u in 0..<100 { for i in 0..<10 { pairs.append((Int32(u), Int32(u < 50 ? i : 10 + i))) } }
+        let base = try IALS.fit(InteractionMatrix(userCount: 100, itemCount: 20, pairs: pairs), configuration: Self.ials)
+        let trainer = try IncrementalALS(base: base, itemIds: (0..<20).map { "i\($0)" },
+                                         configuration: .init(regularization: 5, alpha: 5, admitAfter: 3, pendingTTLMs: 1000))
+        // The history has a new item liked by ten users of the first taste group.
+        let history = pairs.map { IncrementalALS.Interaction(user: "u\($0.user)", item: "i\($0.item)", timestampMs: 0) }
+            + (0..<10).map { IncrementalALS.Interaction(user: "u\($0)", item: "new", timestampMs: 0) }
+        trainer.load(history)
+        let row = try #require(trainer.itemRow("new"))
+        #expect(trainer.itemVector(row).contains { $0 != 0 })
+        let fan = try #require(trainer.userVector(of: "u30")), other = try #require(trainer.userVector(of: "u70"))
+        #expect(trainer.score(fan, item: row) > trainer.score(other, item: row) + 0.1)
+    }
+
     @Test func silentUsersExpireAndFreeTheirRows() throws {
         var pairs: [(user: Int32, item: Int32)] = []
         for u in 0..<20 { for i in 0..<5 { pairs.append((Int32(u), Int32((u + i) % 10))) } }
