@@ -221,8 +221,9 @@ public final class RedisStreamConsumer: Sendable {
         return out
     }
 
-    /// Copies `dead` to the dead-letter stream, then acknowledges them and `alsoAcknowledge`,
-    /// in one round trip.
+    /// Copies `dead` to the dead-letter stream, and only once every copy is stored acknowledges
+    /// them and `alsoAcknowledge` (a failed copy throws and acknowledges nothing: the entries are
+    /// read again). One round trip without dead letters, two with.
     private func settle(_ connection: RedisConnection, dead: [RedisDeadLetter], fields: [String: [(name: [UInt8], value: [UInt8])]],
                         alsoAcknowledge ids: [String]) throws(RedisError) {
         let c = configuration
@@ -233,11 +234,12 @@ public final class RedisStreamConsumer: Sendable {
             for (name, value) in fields[d.entryId] ?? [] { command += [Array("entry.".utf8) + name, value] }
             commands.append(command)
         }
-        let acknowledge = dead.map(\.entryId) + ids
-        if !acknowledge.isEmpty { commands.append((["XACK", c.key, c.group] + acknowledge).map { Array($0.utf8) }) }
-        guard !commands.isEmpty else { return }
+        // The copies first, checked: Redis would run an XACK pipelined after a failed XADD.
         for (command, reply) in zip(commands, try connection.pipeline(commands)) {
             _ = try reply.checked(RedisConnection.commandName(command))
         }
+        let acknowledge = dead.map(\.entryId) + ids
+        guard !acknowledge.isEmpty else { return }
+        _ = try connection.command((["XACK", c.key, c.group] + acknowledge).map { Array($0.utf8) }).checked("XACK")
     }
 }
