@@ -2,7 +2,7 @@ import Foundation
 import StarlingTensor
 
 /// Small vector helpers for the latent space (dimension ~8: plain loops are enough).
-enum Latent {
+public enum Latent {
     @inline(__always)
     static func dot(_ a: [Float], _ b: [Float]) -> Float {
         var s: Float = 0
@@ -16,8 +16,8 @@ enum Latent {
         return n > 0 ? v.map { $0 / n } : v
     }
 
-    /// Cosine similarity of `a` and `b`.
-    static func cosine(_ a: [Float], _ b: [Float]) -> Float {
+    /// Cosine similarity of `a` and `b` (0 if either is zero).
+    public static func cosine(_ a: [Float], _ b: [Float]) -> Float {
         let d = (dot(a, a) * dot(b, b)).squareRoot()
         return d > 0 ? dot(a, b) / d : 0
     }

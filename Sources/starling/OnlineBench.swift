@@ -71,11 +71,8 @@ struct OnlineBench: AsyncParsableCommand {
         while service.online?.current.state != "training" { try await Task.sleep(for: .milliseconds(100)) }
         let startTrained = service.online!.current.eventsTrained
 
-        let server = APIServer(service: service, configuration: APIServerConfiguration(host: "127.0.0.1", port: 0))
-        let bound = AsyncStream<Int>.makeStream()
-        let running = Task { try await server.run { port in bound.continuation.yield(port) } }
-        var port = 0
-        for await p in bound.stream { port = p; break }
+        let server = try await InProcessServer.start(service)
+        let port = server.port
 
         // The streamed events as request bodies, in time order.
         let rest = Array(order[cut...])
@@ -121,8 +118,7 @@ struct OnlineBench: AsyncParsableCommand {
         }
         let caughtUp = Date().timeIntervalSince(started)
         let load = await recommending.value
-        running.cancel()
-        _ = try? await running.value
+        await server.stop()
         service.stopOnlineLearning()
         let status = service.online!.current
 

@@ -51,11 +51,8 @@ struct ServeBench: AsyncParsableCommand {
         try service.promote(version)
         Console.status("bench serve: \(data.itemCount) items, \(stored) events, iALS \(factors) factors promoted (version \(version))")
 
-        let server = APIServer(service: service, configuration: APIServerConfiguration(host: "127.0.0.1", port: 0))
-        let bound = AsyncStream<Int>.makeStream()
-        let running = Task { try await server.run { port in bound.continuation.yield(port) } }
-        var port = 0
-        for await p in bound.stream { port = p; break }
+        let server = try await InProcessServer.start(service)
+        let port = server.port
 
         let load = Load(ports: [port], users: data.users.ids, items: data.items.ids)
         let warmUp = await load.recommend(connections: concurrency, seconds: 3, pacing: .closedLoop)
@@ -70,8 +67,7 @@ struct ServeBench: AsyncParsableCommand {
         let eventsPerSecond = Double((ingest.requests - ingest.errors) * batchSize) / ingest.seconds
         Console.status("ingest (\(ingestConnections) connections, batches of \(batchSize)): \(Int(eventsPerSecond)) events/s, "
             + "p99 \(ms(ingest.percentileMs(99))) ms per batch")
-        running.cancel()
-        _ = try? await running.value
+        await server.stop()
 
         let runs = [warmUp, saturation, fixed, ingest]
         var peer: [String: Any]?

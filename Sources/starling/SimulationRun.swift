@@ -189,7 +189,7 @@ struct SimulationRun {
         try await onlineServer.stopAndClose()
 
         let end = main.world
-        let cosines = zip(initial.users, end.users).map { Double(cosine($0.taste, $1.taste)) }
+        let cosines = zip(initial.users, end.users).map { Double(Latent.cosine($0.taste, $1.taste)) }
         return SimulationOutcome(
             settings: s, warmUp: warm.tally, frozen: main.arms[0], online: main.arms[1], warmUpModel: warm.version,
             warmUpModelMetadata: warm.metadata, itemsAtEnd: end.items.count,
@@ -197,12 +197,6 @@ struct SimulationRun {
             usersShifted: Double(end.users.filter { $0.shifts > 0 }.count) / Double(max(1, end.users.count)),
             armsDiffer: Simulate.armsDiffer,
             seconds: ["warm_up": warm.warmUpSeconds, "train": warm.trainSeconds, "main": main.seconds, "total": Self.since(started)])
-    }
-
-    private func cosine(_ a: [Float], _ b: [Float]) -> Float {
-        var ab: Float = 0, aa: Float = 0, bb: Float = 0
-        for k in a.indices { ab += a[k] * b[k]; aa += a[k] * a[k]; bb += b[k] * b[k] }
-        return aa > 0 && bb > 0 ? ab / (aa * bb).squareRoot() : 0
     }
 
     /// Copies a closed service's folder. The weak reference that tells the service is gone turns

@@ -14,14 +14,13 @@ final class SimulationServer: Sendable {
     }
 
     let directory: URL
-    let port: Int
-    private let running: Task<Void, any Error>
+    private let server: InProcessServer
     private let service: WeakService
+    var port: Int { server.port }
 
-    private init(directory: URL, port: Int, running: Task<Void, any Error>, service: WeakService) {
+    private init(directory: URL, server: InProcessServer, service: WeakService) {
         self.directory = directory
-        self.port = port
-        self.running = running
+        self.server = server
         self.service = service
     }
 
@@ -29,27 +28,14 @@ final class SimulationServer: Sendable {
     /// and starts serving it; returns once the port is bound.
     static func start(directory: URL, online: Bool, ranker: Bool) async throws -> SimulationServer {
         let service = try RecommendationService(configuration: Simulate.serviceConfiguration(directory: directory, online: online, ranker: ranker))
-        let server = APIServer(service: service, configuration: APIServerConfiguration(host: "127.0.0.1", port: 0))
-        let bound = AsyncStream<Int>.makeStream()
-        let running = Task {
-            defer { bound.continuation.finish() }
-            try await server.run { port in bound.continuation.yield(port) }
-        }
-        var port = 0
-        for await p in bound.stream { port = p; break }
-        guard port > 0 else {
-            _ = try? await running.value
-            throw SimulationFailure.serverDidNotStart(directory.path)
-        }
-        return SimulationServer(directory: directory, port: port, running: running, service: WeakService(service))
+        let server: InProcessServer
+        do { server = try await InProcessServer.start(service) } catch { throw SimulationFailure.serverDidNotStart("\(directory.path): \(error)") }
+        return SimulationServer(directory: directory, server: server, service: WeakService(service))
     }
 
     /// Shuts the server down gracefully and waits for it (the service's files are then complete:
     /// events are on disk once acknowledged, experiment counters are flushed at shutdown).
-    func stop() async {
-        running.cancel()
-        _ = try? await running.value
-    }
+    func stop() async { await server.stop() }
 
     /// Stops the server and waits until the service itself is released, that is until its event
     /// log and catalogue database are closed (SQLite removes its -wal and -shm files then), so its
