@@ -34,9 +34,12 @@ extension APIServer {
                 guard let v = Int64(t) else { throw ServiceError.badRequest("query parameter 'at' must be Unix milliseconds, got '\(t)'") }
                 at = v
             }
-            return try JSONCoding.response(FeatureValues(entity: raw, key: id, at: at,
-                                                         values: service.features.values(entity: entity, key: id, atMs: at),
-                                                         recentItems: entity == .user ? service.features.recentItems(user: id, limit: 50) : nil))
+            let features = service.features, when = at
+            let answer = try await Blocking.unlessInProcess(service) {
+                FeatureValues(entity: raw, key: id, at: when, values: features.values(entity: entity, key: id, atMs: when),
+                              recentItems: entity == .user ? features.recentItems(user: id, limit: 50) : nil)
+            }
+            return try JSONCoding.response(answer)
         }
     }
 }

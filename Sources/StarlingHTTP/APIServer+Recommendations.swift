@@ -31,12 +31,14 @@ extension APIServer {
         let service = self.service, limit = configuration.maxBodyBytes
         on(router, .get, "/recommend/:user") { request, context -> Response in
             let user = try context.parameters.require("user")
-            let result = try service.recommend(try Self.query(request, user: user))
+            let query = try Self.query(request, user: user)
+            let result = try await Blocking.unlessInProcess(service) { try service.recommend(query) }
             return JSONCoding.response(RecommendationList(user: user, items: result.items, modelVersion: result.modelVersion,
                                                           experiment: result.experiment, arm: result.arm))
         }
         on(router, .get, "/recommend") { request, _ -> Response in
-            let result = try service.recommend(try Self.query(request, user: nil))
+            let query = try Self.query(request, user: nil)
+            let result = try await Blocking.unlessInProcess(service) { try service.recommend(query) }
             return JSONCoding.response(RecommendationList(items: result.items, modelVersion: result.modelVersion))
         }
         on(router, .get, "/items/:id/similar") { request, context -> Response in

@@ -100,7 +100,7 @@ public struct APIServer: Sendable {
                 // Forgetting stale feature keys walks every key: once a minute is enough. (Other
                 // stores expire their keys themselves.)
                 if ticks % 12 == 0 {
-                    if let memory = service.features as? InMemoryFeatureStore { memory.expire(atMs: RecommendationService.nowMs()) }
+                    service.features.expire(atMs: RecommendationService.nowMs())
                     service.impressions.expire(nowMs: RecommendationService.nowMs())
                 }
             }
@@ -146,5 +146,11 @@ enum Blocking {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work() }) }
         }
+    }
+
+    /// `work` on the blocking queue when `service` reads a store over the network (Redis), else
+    /// right here: in-process reads are too quick to be worth the thread hop.
+    static func unlessInProcess<T: Sendable>(_ service: RecommendationService, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        service.features.isInProcess ? try work() : try await run(work)
     }
 }

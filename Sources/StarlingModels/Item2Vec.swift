@@ -191,9 +191,14 @@ public final class Item2Vec: Recommender, @unchecked Sendable {
         let rows = histories.rows(users), f = unit.width
         let u = UnsafeMutablePointer<Float>.allocate(capacity: f)
         defer { u.deallocate() }
-        return zip(rows, items).map { row, i in
+        var current: Int32?  // the user whose vector `u` holds (pairs usually come grouped by user)
+        return (0..<users.count).map { k in
+            let i = items[k]
             precondition(i >= 0 && Int(i) < itemCount, "scores(users:items:): item \(i) is not among the \(itemCount) items")
-            userVector(row.items, into: u)
+            if users[k] != current {
+                userVector(rows[k].items, into: u)
+                current = users[k]
+            }
             return VectorKernels.dot(u, unit.row(Int(i)), f)
         }
     }

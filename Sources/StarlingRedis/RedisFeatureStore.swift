@@ -35,6 +35,8 @@ public final class RedisFeatureStore: FeatureStore {
     private let pool: RedisConnectionPool
     /// Feature indices per entity, in `definitions` order.
     private let byEntity: [FeatureDefinition.Entity: [Int]]
+    /// Per entity, the event types some feature counts (no key is touched for the others).
+    private let countedTypes: [FeatureDefinition.Entity: FeatureDefinition.TypeFilter]
     /// Per feature: its bucket width, the field holding its newest bucket and one field per slot.
     private let bucketMs: [Int64]
     private let newestField: [String]
@@ -74,6 +76,7 @@ public final class RedisFeatureStore: FeatureStore {
         var byEntity: [FeatureDefinition.Entity: [Int]] = [:]
         for (k, d) in definitions.enumerated() { byEntity[d.entity, default: []].append(k) }
         self.byEntity = byEntity
+        countedTypes = byEntity.mapValues { features in FeatureDefinition.TypeFilter(features.map { definitions[$0] }) }
         // The bucket width of SlidingWindowSum.
         bucketMs = definitions.map { max(1, ($0.windowMs + Int64(buckets) - 1) / Int64(buckets)) }
         newestField = definitions.map { $0.name + "|n" }
@@ -117,6 +120,7 @@ public final class RedisFeatureStore: FeatureStore {
         var keys: [(hash: String, entity: FeatureDefinition.Entity)] = []
         var updates: [String: [String]] = [:]
         func add(_ e: LoggedEvent, _ entity: FeatureDefinition.Entity, _ key: String, _ features: [Int]) {
+            guard countedTypes[entity]?.counts(e.type) == true else { return }
             let hash = redisKey(entity: entity, key: key)
             var list = updates.removeValue(forKey: hash) ?? { keys.append((hash, entity)); return [] }()
             for f in features {
@@ -132,7 +136,7 @@ public final class RedisFeatureStore: FeatureStore {
         for e in events {
             if let user { add(e, .user, e.user, user) }
             if let item { add(e, .item, e.item, item) }
-            if let category { for key in categories(e.item) { add(e, .category, key, category) } }
+            if let category, countedTypes[.category]?.counts(e.type) == true { for key in categories(e.item) { add(e, .category, key, category) } }
         }
         // (hash key, time to live, updates) per script call.
         var calls: [(key: String, ttl: Int64, updates: ArraySlice<String>)] = []
@@ -179,6 +183,11 @@ public final class RedisFeatureStore: FeatureStore {
     public func values(entity: FeatureDefinition.Entity, key: String, atMs t: Int64) -> [String: Float] {
         values(entity: entity, keys: [key], atMs: t).first ?? [:]
     }
+
+    public var isInProcess: Bool { false }
+
+    /// Keys expire by themselves (`PEXPIRE` on every write): nothing to do.
+    public func expire(atMs: Int64) -> Int { 0 }
 
     /// The list holding `user`'s latest items.
     public func historyKey(user: String) -> String { "\(prefix)history:\(user)" }

@@ -1,3 +1,4 @@
+import StarlingStream
 import Synchronization
 
 /// Online click-through per model version: which recommendations each user was last shown, by
@@ -30,28 +31,20 @@ public final class ImpressionLedger: Sendable {
         var atMs: Int64
     }
 
-    private final class Shard: Sendable {
-        let lists = Mutex<[String: Shown]>([:])
-    }
-
     /// How long after serving a click is attributed.
     public let windowMs: Int64
-    private let shards: [Shard]
+    private let lists: ShardedDictionary<Shown>
     private let counts = Mutex<[Int: Counts]>([:])
 
     public init(windowMs: Int64 = 600_000, shardCount: Int = 32) {
         self.windowMs = windowMs
-        shards = (0..<shardCount).map { _ in Shard() }
-    }
-
-    private func shard(_ user: String) -> Shard {
-        shards[Int(UInt(bitPattern: user.hashValue) % UInt(shards.count))]
+        lists = ShardedDictionary(shardCount: shardCount)
     }
 
     /// Records that `version` served `items` to `user` at `nowMs`.
     public func served(user: String, items: [String], version: Int, nowMs: Int64) {
         guard !items.isEmpty else { return }
-        shard(user).lists.withLock { $0[user] = Shown(items: items, clicked: Array(repeating: false, count: items.count), version: version, atMs: nowMs) }
+        lists.withLock(user) { $0[user] = Shown(items: items, clicked: Array(repeating: false, count: items.count), version: version, atMs: nowMs) }
         counts.withLock { $0[version, default: Counts()].impressions += items.count }
     }
 
@@ -59,7 +52,7 @@ public final class ImpressionLedger: Sendable {
     /// counted for, if any.
     @discardableResult
     public func clicked(user: String, item: String, isPurchase: Bool, nowMs: Int64) -> Int? {
-        let version: Int? = shard(user).lists.withLock { lists in
+        let version: Int? = lists.withLock(user) { lists in
             guard var shown = lists[user], nowMs - shown.atMs <= windowMs, let k = shown.items.firstIndex(of: item) else { return nil }
             if isPurchase { return shown.version }
             guard !shown.clicked[k] else { return nil }
@@ -83,12 +76,6 @@ public final class ImpressionLedger: Sendable {
     /// Forgets lists served before `nowMs − windowMs`; returns how many.
     @discardableResult
     public func expire(nowMs: Int64) -> Int {
-        shards.reduce(0) { n, s in
-            n + s.lists.withLock { lists in
-                let stale = lists.filter { nowMs - $0.value.atMs > windowMs }.map(\.key)
-                for k in stale { lists[k] = nil }
-                return stale.count
-            }
-        }
+        lists.removeAll { nowMs - $1.atMs > windowMs }.count
     }
 }

@@ -192,10 +192,9 @@ public final class RecommendationEngine: Sendable {
         let baseline = rank(candidates, map: map, scorer: scorer)
         var ranked = baseline.entries
         if let reranker {
-            let pop = popularity.withLock { p in ranked.map { p.score($0.index) } }
             let rows = ranked.enumerated().map { k, e in
                 RankingCandidate(item: table.ids[e.index], categories: table.categories[Int(e.index)], source: sources[e.index]!,
-                                 modelScore: k < baseline.scoredCount ? e.score : nil, popularity: pop[k], baselineRank: k)
+                                 modelScore: k < baseline.scoredCount ? e.score : nil, popularity: baseline.popularity[k], baselineRank: k)
             }
             if let scores = reranker.rescore(rows), scores.count == ranked.count {
                 ranked = zip(ranked, scores).map { TopK.Entry(index: $0.index, score: $1) }
@@ -237,21 +236,23 @@ public final class RecommendationEngine: Sendable {
 
     /// Candidates ordered by the model's score; items it cannot score (no model, a new item, a
     /// user with no known history) follow, by popularity. `scoredCount`: how many lead with a
-    /// model score.
-    private func rank(_ candidates: [Int32], map: Mapped?, scorer: UserScorer?) -> (entries: [TopK.Entry], scoredCount: Int) {
-        var scored: [TopK.Entry] = [], rest: [TopK.Entry] = []
+    /// model score; `popularity`: each entry's, in the same order.
+    private func rank(_ candidates: [Int32], map: Mapped?, scorer: UserScorer?)
+        -> (entries: [TopK.Entry], scoredCount: Int, popularity: [Float]) {
+        var scored: [(entry: TopK.Entry, popularity: Float)] = [], rest: [(entry: TopK.Entry, popularity: Float)] = []
         let pop = popularity.withLock { p in candidates.map { p.score($0) } }
         for (k, i) in candidates.enumerated() {
             let m = map?.model(i) ?? -1
             switch (scorer, m >= 0) {
-            case let (.vector(v)?, true): scored.append(TopK.Entry(index: i, score: map!.serving.score(v, item: m)))
-            case let (.full(s)?, true): scored.append(TopK.Entry(index: i, score: s[Int(m)]))
-            default: rest.append(TopK.Entry(index: i, score: pop[k]))
+            case let (.vector(v)?, true): scored.append((TopK.Entry(index: i, score: map!.serving.score(v, item: m)), pop[k]))
+            case let (.full(s)?, true): scored.append((TopK.Entry(index: i, score: s[Int(m)]), pop[k]))
+            default: rest.append((TopK.Entry(index: i, score: pop[k]), pop[k]))
             }
         }
-        scored.sort { $0.score > $1.score }
-        rest.sort { $0.score > $1.score }
-        return (scored + rest, scored.count)
+        scored.sort { $0.entry.score > $1.entry.score }
+        rest.sort { $0.entry.score > $1.entry.score }
+        let all = scored + rest
+        return (all.map(\.entry), scored.count, all.map(\.popularity))
     }
 
     /// Greedy MMR: each pick maximises (1 − λ)·relevance − λ·(highest cosine to a picked item),

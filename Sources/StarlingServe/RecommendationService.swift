@@ -67,6 +67,8 @@ public final class RecommendationService: Sendable {
     /// The streaming-feature ranker, when ``Configuration/ranker`` is set.
     public let ranker: StreamingRanker?
     private let learner = Mutex<OnlineLearner?>(nil)
+    /// Whether some streaming feature counts impressions (else served lists are not recorded there).
+    private let featuresCountImpressions: Bool
     /// The latest event timestamp stored (0 before any).
     private let latestEventMs = Atomic<Int64>(0)
     private let active = Mutex<ServingModel?>(nil)
@@ -87,6 +89,7 @@ public final class RecommendationService: Sendable {
         let definitions = try Self.featureDefinitions(in: dir)
         features = try configuration.featureStore?(definitions) ?? InMemoryFeatureStore(definitions: definitions)
         ranker = configuration.ranker.map { StreamingRanker(definitions: definitions, configuration: $0) }
+        featuresCountImpressions = definitions.contains { $0.eventType == .impression }
         let events = try log.events()
         var start = 0
         while start < events.count {
@@ -97,7 +100,7 @@ public final class RecommendationService: Sendable {
         // Features need only the events inside the longest window of the newest one; a shared
         // store keeps its own counts.
         latestEventMs.store(events.lazy.map(\.timestamp).max() ?? 0, ordering: .relaxed)
-        if features is InMemoryFeatureStore, let newest = events.max(by: { $0.timestamp < $1.timestamp })?.timestamp {
+        if features.isInProcess, let newest = events.max(by: { $0.timestamp < $1.timestamp })?.timestamp {
             let horizon = newest - (features.definitions.map(\.windowMs).max() ?? 0)
             features.record(events.filter { $0.timestamp > horizon }, categories: engine.categoryLookup())
         }
@@ -243,29 +246,34 @@ public final class RecommendationService: Sendable {
     /// Recommendations for `query`, from the experiment arm of the user if an experiment runs,
     /// else from the active model (popularity only while no model is active).
     public func recommend(_ query: RecommendationQuery) throws -> RecommendResult {
-        let now = Self.nowMs()
-        let request = ranker?.request(user: query.user, store: features,
-                                      recentCategories: recentCategories(of: query.user),
-                                      featureAtMs: featureClockMs(nowMs: now), nowMs: now)
+        let now = Self.nowMs(), featureAt = featureClockMs(nowMs: now)
+        let request = ranker?.request(user: query.user, store: features, recentCategories: recentCategories(of: query.user),
+                                      featureAtMs: featureAt, nowMs: now)
         if let user = query.user, let experiment = experiments.running {
             let arm = experiment.armIndex(for: user)
             let serving = try servingModel(version: experiment.arms[arm].version)
             let items = try list(query, serving: serving, request: request)
-            let shown = items.map(\.item)
-            experiments.recordImpressions(experiment: experiment.id, arm: arm, user: user, items: shown)
-            impressions.served(user: user, items: shown, version: serving.version, nowMs: now)
-            request?.commit(shown: shown)
-            recordImpressions(of: shown, user: user, atMs: featureClockMs(nowMs: now))
+            experiments.recordImpressions(experiment: experiment.id, arm: arm, user: user, items: items.map(\.item))
+            recordServed(items, user: user, version: serving.version, request: request, nowMs: now, featureAtMs: featureAt)
             return RecommendResult(items: items, modelVersion: serving.version, experiment: experiment.id, arm: experiment.arms[arm].name)
         }
         let serving = activeModel
         let items = try list(query, serving: serving, request: request)
-        if let user = query.user, let version = serving?.version {
-            impressions.served(user: user, items: items.map(\.item), version: version, nowMs: now)
-        }
-        request?.commit(shown: items.map(\.item))
-        recordImpressions(of: items.map(\.item), user: query.user ?? "", atMs: featureClockMs(nowMs: now))
+        recordServed(items, user: query.user, version: serving?.version, request: request, nowMs: now, featureAtMs: featureAt)
         return RecommendResult(items: items, modelVersion: serving?.version)
+    }
+
+    /// What a served list leaves behind: the version's impressions (online CTR), the ranker's
+    /// pending list, and ``EventType/impression`` events in the streaming features (not logged:
+    /// they are what the service did, not what the user did).
+    private func recordServed(_ items: [Recommendation], user: String?, version: Int?, request: RankingRequest?,
+                              nowMs: Int64, featureAtMs: Int64) {
+        let shown = items.map(\.item)
+        if let user, let version { impressions.served(user: user, items: shown, version: version, nowMs: nowMs) }
+        request?.commit(shown: shown)
+        guard !shown.isEmpty, featuresCountImpressions else { return }
+        features.record(shown.map { LoggedEvent(user: user ?? "", item: $0, type: .impression, timestamp: featureAtMs) },
+                        categories: engine.categoryLookup())
     }
 
     /// The categories of `user`'s latest 20 items, from the feature store's history (shared by
@@ -280,13 +288,6 @@ public final class RecommendationService: Sendable {
     private func list(_ query: RecommendationQuery, serving: ServingModel?, request: RankingRequest?) throws -> [Recommendation] {
         guard let request else { return try engine.recommend(query, serving: serving) }
         return request.arrange(try engine.recommend(query, serving: serving, reranker: request))
-    }
-
-    /// Counts a served list in the streaming features as ``EventType/impression`` events (not
-    /// logged: they are what the service did, not what the user did).
-    private func recordImpressions(of items: [String], user: String, atMs: Int64) {
-        guard !items.isEmpty, features.definitions.contains(where: { $0.eventType == .impression }) else { return }
-        features.record(items.map { LoggedEvent(user: user, item: $0, type: .impression, timestamp: atMs) }, categories: engine.categoryLookup())
     }
 
     public func similar(to item: String, count: Int, category: String? = nil) throws -> [Recommendation] {

@@ -17,7 +17,7 @@ import Synchronization
 /// number to every candidate at a given place).
 ///
 /// The ranker only orders candidates once it has earned it, judged on exploration lists: a share
-/// `explorationRate` of lists is shown in a random order (the same items), so that there a click
+/// `explorationRate` of lists (picked by a fixed hash of user and event time) is shown in a random order (the same items), so that there a click
 /// says which items were wanted, not which were on top. On those lists, the ranker's relevance
 /// score (predicted before learning from the list) and the engine's own order are compared by
 /// per-list AUC (the share of clicked–unclicked pairs each orders correctly, pooled over the
@@ -113,17 +113,12 @@ public final class StreamingRanker: Sendable {
         var activations = 0, deactivations = 0
     }
 
-    private final class Shard: Sendable {
-        let lists = Mutex<[String: PendingList]>([:])
-    }
-
     public let configuration: Configuration
     let layout: RankingFeatureLayout
     private let learning: Mutex<Learning>
     /// The weights requests rank with, republished after each list learned (requests never wait on learning).
     private let published: Mutex<(active: Bool, weights: FTRLLogisticRegression)>
-    private let shards: [Shard] = (0..<16).map { _ in Shard() }
-    private let listsServed = Atomic<Int>(0)
+    private let pending = ShardedDictionary<PendingList>(shardCount: 16)
 
     /// A ranker over the streaming features `definitions`.
     public init(definitions: [FeatureDefinition], configuration: Configuration = Configuration()) {
@@ -144,18 +139,23 @@ public final class StreamingRanker: Sendable {
         let (active, model) = published.withLock { $0 }
         return RankingRequest(ranker: self, model: active ? model : nil, user: user, store: store,
                               recentCategories: recentCategories, featureAtMs: featureAtMs, nowMs: nowMs,
-                              exploration: user == nil ? nil : explorationTurn())
+                              exploration: user.flatMap { Self.explorationSeed(user: $0, featureAtMs: featureAtMs, rate: configuration.explorationRate) })
     }
 
-    /// The seed of the next list's random order if it is an exploration list: list n is when
-    /// frac(n·φ) < rate (φ the golden ratio), which spreads them evenly and deterministically.
-    private func explorationTurn() -> UInt64? {
-        let n = listsServed.wrappingAdd(1, ordering: .relaxed).oldValue
-        let golden = 0.618_033_988_749_894_8
-        return (Double(n) * golden).truncatingRemainder(dividingBy: 1) < configuration.explorationRate ? UInt64(n) : nil
+    /// The seed of the list's random order if `user`'s list at event time `featureAtMs` is an
+    /// exploration list: a fixed hash of the two (FNV-1a of the user, mixed with the time by
+    /// SplitMix64's finaliser) below `explorationRate` of its range. The same user at the same
+    /// event time gets the same answer however often they ask (a replayed stream explores the
+    /// same lists), and across users and times the share is the rate.
+    static func explorationSeed(user: String, featureAtMs: Int64, rate: Double) -> UInt64? {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in user.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        var z = h ^ (UInt64(bitPattern: featureAtMs) &* 0x9e37_79b9_7f4a_7c15)
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        z ^= z >> 31
+        return Double(z >> 11) * 0x1p-53 < rate ? z : nil
     }
-
-    private func shard(_ user: String) -> Shard { shards[Int(UInt(bitPattern: user.hashValue) % UInt(shards.count))] }
 
     /// Keeps `user`'s newly shown list (vectors in shown order, without position); labels the one it replaces.
     func served(user: String, items: [String], vectors: [[Float]], baselineRanks: [Int], exploration: Bool, nowMs: Int64) {
@@ -164,7 +164,7 @@ public final class StreamingRanker: Sendable {
         let list = PendingList(atMs: nowMs, items: Array(items.prefix(n)), vectors: Array(vectors.prefix(n)),
                                baselineRanks: Array(baselineRanks.prefix(n)), clicked: Array(repeating: false, count: n),
                                exploration: exploration)
-        let previous = shard(user).lists.withLock { lists in
+        let previous = pending.withLock(user) { lists in
             let old = lists[user]
             lists[user] = list
             return old
@@ -174,7 +174,7 @@ public final class StreamingRanker: Sendable {
 
     /// A click or purchase by `user` on `item`: a positive if the item is on the user's pending list.
     public func clicked(user: String, item: String, nowMs: Int64) {
-        shard(user).lists.withLock { lists in
+        pending.withLock(user) { lists in
             guard var list = lists[user], nowMs - list.atMs <= configuration.labelWindowMs,
                   let k = list.items.firstIndex(of: item), !list.clicked[k] else { return }
             list.clicked[k] = true
@@ -185,15 +185,8 @@ public final class StreamingRanker: Sendable {
     /// Labels and learns from every list served more than `labelWindowMs` before `nowMs`; returns how many.
     @discardableResult
     public func labelExpired(nowMs: Int64) -> Int {
-        var due: [PendingList] = []
-        for s in shards {
-            s.lists.withLock { lists in
-                for (user, list) in lists where nowMs - list.atMs > configuration.labelWindowMs {
-                    due.append(list)
-                    lists[user] = nil
-                }
-            }
-        }
+        let window = configuration.labelWindowMs
+        let due = pending.removeAll { nowMs - $1.atMs > window }
         for list in due { learn(from: list) }
         return due.count
     }
@@ -206,9 +199,11 @@ public final class StreamingRanker: Sendable {
             var relevance: [Double] = []
             for k in list.items.indices {
                 let label = list.clicked[k]
-                relevance.append(l.ranker.logit(list.vectors[k]))
+                let r = l.ranker.logit(list.vectors[k])
+                relevance.append(r)
+                // The position's one-hot adds its weight: the logit with the position known.
+                let logit = Float(r + l.ranker.weights[layout.positionOffset + RankingFeatureLayout.positionBucket(k)])
                 let x = layout.placed(list.vectors[k], at: k)
-                let logit = Float(l.ranker.logit(x))
                 let p = l.ranker.learn(x, label: label)
                 l.validation.add(score: logit, probability: Float(p), label: label)
                 if label { l.positives += 1 }
@@ -255,7 +250,7 @@ public final class StreamingRanker: Sendable {
     }
 
     /// Lists served and not yet labelled.
-    public var pendingLists: Int { shards.reduce(0) { n, s in n + s.lists.withLock { $0.count } } }
+    public var pendingLists: Int { pending.count }
 
     /// Whether the ranker orders candidates now.
     public var isActive: Bool { published.withLock { $0.active } }

@@ -1,4 +1,4 @@
-import Synchronization
+import StarlingStream
 
 /// What the engine knows of one user from their events: every item they interacted with, the
 /// latest ones in order, and their folded-in vector for the model version that computed it.
@@ -25,34 +25,27 @@ struct UserActivity: Sendable {
 
 /// Every user's activity, in shards with a lock each, so requests for different users rarely wait.
 final class UserActivityStore: Sendable {
-    private final class Shard: Sendable {
-        let users = Mutex<[String: UserActivity]>([:])
-    }
-    private let shards: [Shard]
+    private let users: ShardedDictionary<UserActivity>
 
     init(shardCount: Int = 64) {
-        shards = (0..<shardCount).map { _ in Shard() }
-    }
-
-    private func shard(_ user: String) -> Shard {
-        shards[Int(UInt(bitPattern: user.hashValue) % UInt(shards.count))]
+        users = ShardedDictionary(shardCount: shardCount)
     }
 
     func record(user: String, item: Int32) {
-        shard(user).users.withLock { $0[user, default: UserActivity()].record(item) }
+        users.withLock(user) { $0[user, default: UserActivity()].record(item) }
     }
 
-    func activity(of user: String) -> UserActivity? { shard(user).users.withLock { $0[user] } }
+    func activity(of user: String) -> UserActivity? { users[user] }
 
     /// Caches `vector` for `user` if their activity is still at `generation`.
     func cache(user: String, modelVersion: Int, generation: Int, vector: [Float]) {
-        shard(user).users.withLock { users in
+        users.withLock(user) { users in
             guard users[user]?.generation == generation else { return }
             users[user]?.vector = (modelVersion, generation, vector)
         }
     }
 
-    func remove(user: String) { _ = shard(user).users.withLock { $0.removeValue(forKey: user) } }
+    func remove(user: String) { users.withLock(user) { _ = $0.removeValue(forKey: user) } }
 
-    var userCount: Int { shards.reduce(0) { n, s in n + s.users.withLock { $0.count } } }
+    var userCount: Int { users.count }
 }

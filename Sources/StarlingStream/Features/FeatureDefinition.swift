@@ -22,7 +22,6 @@ public struct FeatureDefinition: Codable, Sendable, Equatable {
 
     public var name: String
     public var entity: Entity
-    /// Only events of this type (nil: every type).
     /// Only events of this type (nil: every type but ``EventType/impression``: shown lists are not
     /// behaviour).
     public var eventType: EventType?
@@ -57,6 +56,27 @@ public struct FeatureDefinition: Codable, Sendable, Equatable {
     /// Whether this feature counts events of `type`.
     public func counts(_ type: EventType) -> Bool {
         eventType.map { $0 == type } ?? (type != .impression)
+    }
+
+    /// Which event types any of a set of features counts, answered without walking the features:
+    /// a store asks it before creating a key that nothing would count in (e.g. a user's key for
+    /// an impression).
+    public struct TypeFilter: Sendable {
+        /// A feature without a type (it counts every type but impressions).
+        let everyBehaviour: Bool
+        let types: Set<EventType>
+
+        public init(_ features: some Sequence<FeatureDefinition>) {
+            var every = false, types = Set<EventType>()
+            for d in features {
+                if let t = d.eventType { types.insert(t) } else { every = true }
+            }
+            everyBehaviour = every
+            self.types = types
+        }
+
+        /// Whether some feature of the set counts events of `type`.
+        public func counts(_ type: EventType) -> Bool { (everyBehaviour && type != .impression) || types.contains(type) }
     }
 
     private enum CodingKeys: String, CodingKey {

@@ -16,6 +16,14 @@ public protocol FeatureStore: Sendable {
     /// history length): a repeat of the newest item is not added again, impressions are not
     /// history (see ``RecentItemHistory``).
     func recentItems(user: String, limit: Int) -> [String]
+    /// Whether the store lives in this process: rebuilt from the event log at start, expired by
+    /// its owner, and cheap enough to read on a request thread. A shared store (Redis) keeps its
+    /// own counts across restarts, expires its own keys, and blocks on the network.
+    var isInProcess: Bool { get }
+    /// Forgets what can no longer count at `atMs` or later; returns how many keys (0 for a store
+    /// that expires its keys itself).
+    @discardableResult
+    func expire(atMs: Int64) -> Int
 }
 
 extension FeatureStore {

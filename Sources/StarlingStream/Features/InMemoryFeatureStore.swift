@@ -2,17 +2,16 @@ import StarlingData
 import Synchronization
 
 /// Streaming features in this process: per entity key, one ``SlidingWindowSum`` per feature of
-/// that entity, in shards with a lock each so that ingestion and requests for different keys
-/// rarely wait on each other.
+/// that entity, in a ``ShardedDictionary`` per entity so that ingestion and requests for
+/// different keys rarely wait on each other.
 public final class InMemoryFeatureStore: FeatureStore {
     public let definitions: [FeatureDefinition]
     /// Feature indices per entity, in `definitions` order.
     private let byEntity: [FeatureDefinition.Entity: [Int]]
     private let buckets: Int
-    private final class Shard: Sendable {
-        let windows = Mutex<[String: [SlidingWindowSum]]>([:])
-    }
-    private let shards: [FeatureDefinition.Entity: [Shard]]
+    private let windows: [FeatureDefinition.Entity: ShardedDictionary<[SlidingWindowSum]>]
+    /// Per entity, the event types some feature counts.
+    private let countedTypes: [FeatureDefinition.Entity: FeatureDefinition.TypeFilter]
     private let late = Atomic<Int>(0)
     /// Each user's latest items.
     public let history: RecentItemHistory
@@ -29,20 +28,18 @@ public final class InMemoryFeatureStore: FeatureStore {
         var byEntity: [FeatureDefinition.Entity: [Int]] = [:]
         for (k, d) in definitions.enumerated() { byEntity[d.entity, default: []].append(k) }
         self.byEntity = byEntity
-        shards = Dictionary(uniqueKeysWithValues: FeatureDefinition.Entity.allCases.map { e in (e, (0..<shardCount).map { _ in Shard() }) })
+        windows = Dictionary(uniqueKeysWithValues: FeatureDefinition.Entity.allCases.map { ($0, ShardedDictionary(shardCount: shardCount)) })
+        countedTypes = byEntity.mapValues { features in FeatureDefinition.TypeFilter(features.map { definitions[$0] }) }
         guard historyLength >= 1 else { throw .invalidDefinition("historyLength must be at least 1, got \(historyLength)") }
         history = RecentItemHistory(length: historyLength, retentionMs: definitions.map(\.windowMs).max() ?? 86_400_000, shardCount: shardCount)
     }
 
     public func recentItems(user: String, limit: Int) -> [String] { history.items(of: user, limit: limit) }
 
+    public var isInProcess: Bool { true }
+
     /// Events that arrived later than their features' windows and were not counted.
     public var lateEvents: Int { late.load(ordering: .relaxed) }
-
-    private func shard(_ entity: FeatureDefinition.Entity, _ key: String) -> Shard {
-        let list = shards[entity]!
-        return list[Int(UInt(bitPattern: key.hashValue) % UInt(list.count))]
-    }
 
     public func record(_ events: [LoggedEvent], categories: (String) -> [String]) {
         history.record(events)
@@ -50,14 +47,16 @@ public final class InMemoryFeatureStore: FeatureStore {
         for e in events {
             if let user { add(e, entity: .user, key: e.user, features: user) }
             if let item { add(e, entity: .item, key: e.item, features: item) }
-            if let category { for key in categories(e.item) { add(e, entity: .category, key: key, features: category) } }
+            if let category, countedTypes[.category]?.counts(e.type) == true {
+                for key in categories(e.item) { add(e, entity: .category, key: key, features: category) }
+            }
         }
     }
 
     private func add(_ e: LoggedEvent, entity: FeatureDefinition.Entity, key: String, features: [Int]) {
         // No key for an entity none of whose features counts this type (e.g. users on impressions).
-        guard features.contains(where: { definitions[$0].counts(e.type) }) else { return }
-        let dropped = shard(entity, key).windows.withLock { map -> Int in
+        guard countedTypes[entity]?.counts(e.type) == true else { return }
+        let dropped = windows[entity]!.withLock(key) { map -> Int in
             // One lookup, and the windows are mutated in place in the dictionary's storage.
             Self.add(e, to: &map[key, default: features.map { SlidingWindowSum(windowMs: definitions[$0].windowMs, buckets: buckets) }],
                      features: features, definitions: definitions)
@@ -78,9 +77,9 @@ public final class InMemoryFeatureStore: FeatureStore {
 
     public func values(entity: FeatureDefinition.Entity, key: String, atMs t: Int64) -> [String: Float] {
         guard let features = byEntity[entity] else { return [:] }
-        let windows = shard(entity, key).windows.withLock { $0[key] }
+        let sums = windows[entity]![key]
         var out: [String: Float] = [:]
-        for (slot, f) in features.enumerated() { out[definitions[f].name] = windows?[slot].value(atMs: t) ?? 0 }
+        for (slot, f) in features.enumerated() { out[definitions[f].name] = sums?[slot].value(atMs: t) ?? 0 }
         return out
     }
 
@@ -89,21 +88,11 @@ public final class InMemoryFeatureStore: FeatureStore {
     @discardableResult
     public func expire(atMs t: Int64) -> Int {
         history.expire(atMs: t)
-        var removed = 0
-        for list in shards.values {
-            for s in list {
-                removed += s.windows.withLock { map in
-                    let stale = map.filter { $0.value.allSatisfy { $0.isExpired(atMs: t) } }.map(\.key)
-                    for k in stale { map.removeValue(forKey: k) }
-                    return stale.count
-                }
-            }
-        }
-        return removed
+        return windows.values.reduce(0) { n, keys in n + keys.removeAll { $1.allSatisfy { $0.isExpired(atMs: t) } }.count }
     }
 
     /// How many keys each entity holds.
     public var keyCounts: [FeatureDefinition.Entity: Int] {
-        shards.mapValues { list in list.reduce(0) { n, s in n + s.windows.withLock { $0.count } } }
+        windows.mapValues(\.count)
     }
 }

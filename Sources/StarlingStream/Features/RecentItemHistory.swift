@@ -1,5 +1,4 @@
 import StarlingData
-import Synchronization
 
 /// The last N items of each user's events, in this process: oldest first, a repeat of the
 /// newest item not added again (a view, click and purchase of one item are one entry), events of
@@ -11,29 +10,23 @@ public final class RecentItemHistory: Sendable {
         var latestMs: Int64
     }
 
-    private final class Shard: Sendable {
-        let users = Mutex<[String: Entry]>([:])
-    }
-
     /// Items kept per user.
     public let length: Int
     /// How long after a user's latest event their history is kept.
     public let retentionMs: Int64
-    private let shards: [Shard]
+    private let users: ShardedDictionary<Entry>
 
     public init(length: Int = 50, retentionMs: Int64 = 86_400_000, shardCount: Int = 32) {
         precondition(length >= 1, "RecentItemHistory: length must be at least 1")
         self.length = length
         self.retentionMs = retentionMs
-        shards = (0..<shardCount).map { _ in Shard() }
+        users = ShardedDictionary(shardCount: shardCount)
     }
-
-    private func shard(_ user: String) -> Shard { shards[Int(UInt(bitPattern: user.hashValue) % UInt(shards.count))] }
 
     /// Appends the items of `events` (in order) to their users' histories.
     public func record(_ events: [LoggedEvent]) {
         for e in events where e.type != .impression {
-            shard(e.user).users.withLock { users in
+            users.withLock(e.user) { users in
                 var entry = users[e.user] ?? Entry(items: [], latestMs: e.timestamp)
                 if entry.items.last != e.item {
                     entry.items.append(e.item)
@@ -47,21 +40,15 @@ public final class RecentItemHistory: Sendable {
 
     /// The newest `limit` items of `user` (oldest first; empty for an unknown user).
     public func items(of user: String, limit: Int) -> [String] {
-        shard(user).users.withLock { $0[user].map { Array($0.items.suffix(max(0, limit))) } ?? [] }
+        users[user].map { Array($0.items.suffix(max(0, limit))) } ?? []
     }
 
     /// Forgets users whose latest event is more than `retentionMs` before `atMs`; returns how many.
     @discardableResult
     public func expire(atMs t: Int64) -> Int {
-        shards.reduce(0) { n, s in
-            n + s.users.withLock { users in
-                let stale = users.filter { t - $0.value.latestMs > retentionMs }.map(\.key)
-                for k in stale { users[k] = nil }
-                return stale.count
-            }
-        }
+        users.removeAll { t - $1.latestMs > retentionMs }.count
     }
 
     /// Users with a history.
-    public var userCount: Int { shards.reduce(0) { n, s in n + s.users.withLock { $0.count } } }
+    public var userCount: Int { users.count }
 }
