@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "starling", targets: ["starling"]),
         .library(name: "StarlingTensor", targets: ["StarlingTensor"]),
         .library(name: "StarlingData", targets: ["StarlingData"]),
+        .library(name: "StarlingFeatures", targets: ["StarlingFeatures"]),
         .library(name: "StarlingModels", targets: ["StarlingModels"]),
         .library(name: "StarlingEval", targets: ["StarlingEval"]),
         .library(name: "StarlingIndex", targets: ["StarlingIndex"]),
@@ -58,8 +59,9 @@ let package = Package(
             ],
             swiftSettings: cpuFlags
         ),
-        .target(name: "StarlingModels", dependencies: ["StarlingTensor", "StarlingData"], swiftSettings: cpuFlags),
-        .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingModels"], swiftSettings: cpuFlags),
+        .target(name: "StarlingFeatures", dependencies: ["StarlingData"]),
+        .target(name: "StarlingModels", dependencies: ["StarlingTensor", "StarlingData", "StarlingFeatures"], swiftSettings: cpuFlags),
+        .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingFeatures", "StarlingModels"], swiftSettings: cpuFlags),
         .target(name: "StarlingIndex", dependencies: ["StarlingTensor", "CIntrinsics"], swiftSettings: cpuFlags),
         .target(name: "StarlingStream", dependencies: ["StarlingData"], swiftSettings: cpuFlags),
         .target(name: "StarlingRedis", dependencies: ["CHiredis", "StarlingStream", "StarlingData"]),
@@ -85,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "starling",
             dependencies: [
-                "StarlingTensor", "StarlingData", "StarlingModels", "StarlingEval", "StarlingIndex", "StarlingStream",
+                "StarlingTensor", "StarlingData", "StarlingFeatures", "StarlingModels", "StarlingEval", "StarlingIndex", "StarlingStream",
                 "StarlingServe", "StarlingHTTP", "StarlingLoopbackClient", "StarlingSimulation", "StarlingRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -97,7 +99,8 @@ let package = Package(
             dependencies: ["StarlingData", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport"),
-        .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingEval", "StarlingTensor", "StarlingTestSupport"]),
+        .testTarget(name: "StarlingModelsTests", dependencies: ["StarlingModels", "StarlingFeatures", "StarlingEval", "StarlingTensor",
+                                                         "StarlingData", "StarlingTestSupport"]),
         .testTarget(name: "StarlingEvalTests", dependencies: ["StarlingEval", "StarlingTensor"]),
         .testTarget(name: "StarlingServeTests", dependencies: ["StarlingServe", "StarlingModels", "StarlingData", "StarlingStream", "StarlingTensor"]),
         .testTarget(name: "StarlingHTTPTests", dependencies: ["StarlingHTTP", "StarlingServe", "StarlingLoopbackClient", "StarlingModels", "StarlingData",

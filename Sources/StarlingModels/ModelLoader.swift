@@ -20,4 +20,23 @@ public enum ModelLoader {
             throw ModelError.wrongModel(path: url.path, expected: knownModels.joined(separator: ", "), found: kind)
         }
     }
+
+    /// The click-model kinds ``loadClickModel(from:)`` knows.
+    public static let knownClickModels = [DeepFM.checkpointKind, WideAndDeep.checkpointKind]
+
+    /// Whether the checkpoint holds a click model (``ClickModel``) rather than a recommender.
+    public static func isClickModel(_ url: URL) throws -> Bool {
+        knownClickModels.contains(try SafeTensorsFile(contentsOf: url).metadata("model", path: url.path))
+    }
+
+    /// Loads a checkpoint written by a ``ClickModel``'s `save(to:)`.
+    public static func loadClickModel(from url: URL) throws -> any ClickModel {
+        let kind = try SafeTensorsFile(contentsOf: url).metadata("model", path: url.path)
+        switch kind {
+        case DeepFM.checkpointKind: return try DeepFM.load(from: url).model
+        case WideAndDeep.checkpointKind: return try WideAndDeep.load(from: url).model
+        default:
+            throw ModelError.wrongModel(path: url.path, expected: knownClickModels.joined(separator: ", "), found: kind)
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StarlingEval
+import StarlingFeatures
 import StarlingModels
 import StarlingTensor
 
@@ -8,7 +9,8 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate any checkpoint under its dataset's protocol and print the metrics.",
         discussion: """
-        NeuMF checkpoints are evaluated on the NCF ML-1M split (sampled: 99 given negatives). Other models \
+        NeuMF checkpoints are evaluated on the NCF ML-1M split (sampled: 99 given negatives). Click models (deepfm, \
+        wide-deep) are evaluated on their dataset's test rows (AUC, log loss), encoded with the checkpoint's own feature pipeline. Other models \
         (popularity, itemknn, ease, ials, bpr-mf, item2vec) are evaluated on the dataset they were trained on, read from the \
         checkpoint, unless --dataset names another with the same users and items.
         """)
@@ -29,6 +31,8 @@ struct Evaluate: ParsableCommand {
         let report: EvaluationReport
         if try SafeTensorsFile(contentsOf: url).metadata("model", path: checkpoint) == NeuMF.checkpointKind {
             report = try evaluateNeuMF(url)
+        } else if try ModelLoader.isClickModel(url) {
+            report = try evaluateClickModel(url)
         } else {
             report = try evaluateRecommender(url)
         }
@@ -48,6 +52,28 @@ struct Evaluate: ParsableCommand {
         details["configuration"] = metadata["configuration"]
         details["pretrained"] = metadata["pretrained"]
         return SampledRankingEvaluator(split: split, ks: ks.isEmpty ? [10] : ks).evaluate(model, details: details)
+    }
+
+    /// Click models: the recorded dataset's test rows, encoded with the checkpoint's own pipeline
+    /// (exactly as serving would), AUC and log loss.
+    private func evaluateClickModel(_ url: URL) throws -> EvaluationReport {
+        let model = try ModelLoader.loadClickModel(from: url)
+        let metadata = try SafeTensorsFile(contentsOf: url).metadata
+        guard let name = dataset?.rawValue ?? metadata["dataset_selection"] else {
+            throw ValidationError("\(checkpoint) does not record its dataset; pass --dataset")
+        }
+        var arguments = ["--dataset", name]
+        if let seed = metadata["split_seed"] { arguments += ["--split-seed", seed] }
+        if let minCount = metadata["min_count"] { arguments += ["--min-count", minCount] }
+        if let data { arguments += ["--data", data] }
+        let prepared = try ClickDatasetSelection.parse(arguments).load()
+        let evaluator = ClickEvaluator(features: try model.pipeline.encode(prepared.test.table), labels: prepared.test.labels,
+                                       tasks: prepared.test.tasks, datasetName: prepared.name,
+                                       splitDescription: "\(prepared.splitDescription); evaluated on test")
+        var details = ["checkpoint": checkpoint]
+        details["configuration"] = metadata["configuration"]
+        details["selected_epoch"] = metadata["selected_epoch"]
+        return evaluator.evaluate(model, details: details)
     }
 
     private func evaluateRecommender(_ url: URL) throws -> EvaluationReport {

@@ -9,7 +9,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model, show progress, evaluate it, and write a checkpoint.",
         subcommands: [TrainNeuMF.self, TrainPopularity.self, TrainItemKNN.self, TrainEASE.self, TrainIALS.self, TrainBPR.self,
-                      TrainItem2Vec.self])
+                      TrainItem2Vec.self, TrainDeepFM.self, TrainWideAndDeep.self])
 }
 
 struct TrainNeuMF: ParsableCommand {
@@ -150,22 +150,24 @@ struct TrainingStage: Codable {
 
 /// The training history (JSON) and its curve (SVG) written next to a checkpoint.
 enum TrainingArtifacts {
-    static func write(history: [(String, [EpochSummary])], beside checkpoint: String, protocol: EvaluationProtocol) throws {
+    static func write(history: [(String, [EpochSummary])], beside checkpoint: String, protocol: EvaluationProtocol,
+                      metrics: [String] = ["HR@10", "NDCG@10", "val HR@10", "val NDCG@10"]) throws {
         let base = checkpoint.hasSuffix(".safetensors") ? String(checkpoint.dropLast(".safetensors".count)) : checkpoint
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let stages = history.map { TrainingStage(stage: $0.0, epochs: $0.1) }
         try Console.write(String(decoding: try encoder.encode(stages), as: UTF8.self), to: base + ".history.json")
-        try Console.write(curve(history: history, protocol: `protocol`), to: base + ".curve.svg")
+        try Console.write(curve(history: history, protocol: `protocol`, metrics: metrics), to: base + ".curve.svg")
         Console.status("history and curve written to \(base).history.json and \(base).curve.svg")
     }
 
     /// The training curve as SVG: one panel per training stage (GMF, MLP, NeuMF when pre-training).
-    static func curve(history: [(String, [EpochSummary])], protocol: EvaluationProtocol?) -> String {
+    static func curve(history: [(String, [EpochSummary])], protocol: EvaluationProtocol?,
+                      metrics: [String] = ["HR@10", "NDCG@10", "val HR@10", "val NDCG@10"]) -> String {
         let describe = `protocol`.map { "\($0.ranking) metrics (\($0.candidates))" } ?? "metrics"
         let charts = history.map { name, epochs -> LineChart in
             var series: [LineChart.Series] = [.init(name: "loss", points: epochs.map { (Double($0.epoch), $0.loss) }, dashed: true)]
-            for metric in ["HR@10", "NDCG@10", "val HR@10", "val NDCG@10"] {
+            for metric in metrics {
                 let points = epochs.compactMap { e in e.metrics[metric].map { (Double(e.epoch), $0) } }
                 if !points.isEmpty { series.append(.init(name: metric, points: points)) }
             }

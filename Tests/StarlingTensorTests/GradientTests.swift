@@ -16,6 +16,20 @@ struct GradientTests {
         checker.check([a, b]) { $0[0] / $0[1] }
     }
 
+    @Test func factorizationMachineInteraction() {
+        let e = Fixture.random([3, 4, 5], seed: 11)
+        checker.check([e]) { $0[0].factorizationMachineInteraction() }
+        // The value is the sum of the pairwise dot products of each row's field vectors.
+        let tape = Tape(training: false, recording: false)
+        let fm = tape.constant(e).factorizationMachineInteraction().value.scalars
+        let x = e.scalars
+        for r in 0..<3 {
+            var pairs: Float = 0
+            for i in 0..<4 { for j in (i + 1)..<4 { for k in 0..<5 { pairs += x[(r * 4 + i) * 5 + k] * x[(r * 4 + j) * 5 + k] } } }
+            #expect(abs(fm[r] - pairs) < 1e-4)
+        }
+    }
+
     @Test func scalarOpsExpLogSquare() {
         let x = Fixture.random([3, 5], seed: 3), p = Fixture.positive([3, 5], seed: 4)
         checker.check([x]) { $0[0] * 2.5 + 1 }
