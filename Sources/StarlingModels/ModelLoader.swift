@@ -22,7 +22,8 @@ public enum ModelLoader {
     }
 
     /// The click-model kinds ``loadClickModel(from:)`` knows.
-    public static let knownClickModels = [DeepFM.checkpointKind, WideAndDeep.checkpointKind]
+    public static let knownClickModels = [DeepFM.checkpointKind, WideAndDeep.checkpointKind, SharedBottom.checkpointKind,
+                                          MMoE.checkpointKind, ESMM.checkpointKind]
 
     /// Whether the checkpoint holds a click model (``ClickModel``) rather than a recommender.
     public static func isClickModel(_ url: URL) throws -> Bool {
@@ -35,6 +36,9 @@ public enum ModelLoader {
         switch kind {
         case DeepFM.checkpointKind: return try DeepFM.load(from: url).model
         case WideAndDeep.checkpointKind: return try WideAndDeep.load(from: url).model
+        case SharedBottom.checkpointKind: return try SharedBottom.load(from: url).model
+        case MMoE.checkpointKind: return try MMoE.load(from: url).model
+        case ESMM.checkpointKind: return try ESMM.load(from: url).model
         default:
             throw ModelError.wrongModel(path: url.path, expected: knownClickModels.joined(separator: ", "), found: kind)
         }

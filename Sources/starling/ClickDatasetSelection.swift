@@ -11,6 +11,9 @@ enum ClickDatasetName: String, ExpressibleByArgument, CaseIterable {
     case criteo
     /// MovieLens-100K ratings as clicks (rating ≥ 4), random 70/10/20 split of the ratings.
     case ml100k = "ml-100k"
+    /// Taobao UserBehavior (110k-row sample) as click + purchase impressions (2 sampled unclicked
+    /// items per clicked pair), split by time 70/10/20.
+    case taobao
 }
 
 /// Which click dataset a command uses, and how it is split.
@@ -56,6 +59,14 @@ struct ClickDatasetSelection: ParsableArguments {
                             validation: rows.selecting(Array(order[trainEnd..<validationEnd])),
                             test: rows.selecting(Array(order[validationEnd...])),
                             splitDescription: "ml-100k u.data, label rating ≥ 4, random 70/10/20 split of the ratings (seed \(splitSeed)); validation (10%) selects the epoch")
+        case .taobao:
+            let file = try DataRoot.dataset("taobao-userbehavior", in: root).appendingPathComponent("UserBehavior_sample_110k.csv")
+            let rows = CTRDatasets.taobao(try TaobaoUserBehavior.load(file), seed: splitSeed)
+            let trainEnd = rows.rowCount * 7 / 10, validationEnd = rows.rowCount * 8 / 10
+            return Prepared(name: "taobao-userbehavior-110k", specs: CTRDatasets.taobaoFeatures(),
+                            train: rows.selecting(Array(0..<trainEnd)), validation: rows.selecting(Array(trainEnd..<validationEnd)),
+                            test: rows.selecting(Array(validationEnd..<rows.rowCount)),
+                            splitDescription: "taobao-userbehavior UserBehavior_sample_110k.csv: every touched (user, item) pair a clicked impression (purchase = buy), 2 never-touched items per click drawn uniformly (seed \(splitSeed)) as unclicked ones; rows in time order of the pair's first event, first 70% train, next 10% validation (selects the epoch), last 20% test")
         }
     }
 }

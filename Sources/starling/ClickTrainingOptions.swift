@@ -9,6 +9,7 @@ struct ClickTrainingOptions: ParsableArguments {
     @Option(parsing: .upToNextOption, help: "Hidden layer widths of the deep part (default: the model's paper value).")
     var hidden: [Int] = []
     @Option(help: "Dropout after each hidden layer (default: the model's paper value).") var dropout: Float?
+    @Option(help: "MMoE: the number of experts.") var experts = 4
     @Option(help: "Epochs.") var epochs = 10
     @Option(name: .customLong("batch-size"), help: "Mini-batch size.") var batchSize = 256
     @Option(name: .customLong("learning-rate"), help: "Learning rate.") var learningRate: Float = 0.001
@@ -51,8 +52,43 @@ struct ClickTrainingOptions: ParsableArguments {
 
 extension ClickTrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
 
+extension ClickTrainingOptions {
+    /// `--hidden` is the shared bottom's layers.
+    var sharedBottom: SharedBottom.Configuration {
+        var c = SharedBottom.Configuration()
+        if let embeddingWidth { c.embeddingWidth = embeddingWidth }
+        if !hidden.isEmpty { c.bottomLayers = hidden }
+        if let dropout { c.dropout = dropout }
+        return c
+    }
+
+    /// `--hidden` is each expert's layers.
+    var mmoe: MMoE.Configuration {
+        var c = MMoE.Configuration(experts: experts)
+        if let embeddingWidth { c.embeddingWidth = embeddingWidth }
+        if !hidden.isEmpty { c.expertLayers = hidden }
+        if let dropout { c.dropout = dropout }
+        return c
+    }
+
+    /// `--hidden` is each tower's layers.
+    var esmm: ESMM.Configuration {
+        var c = ESMM.Configuration()
+        if let embeddingWidth { c.embeddingWidth = embeddingWidth }
+        if !hidden.isEmpty { c.towerLayers = hidden }
+        if let dropout { c.dropout = dropout }
+        return c
+    }
+}
+
 /// The click model architectures `starling train` and `starling bench click` know.
 enum ClickModelName: String, ExpressibleByArgument, CaseIterable {
     case deepfm
     case wideDeep = "wide-deep"
+    case sharedBottom = "shared-bottom"
+    case mmoe
+    case esmm
+
+    /// Whether the model predicts click and purchase (the Taobao dataset) rather than click alone.
+    var isMultiTask: Bool { self == .sharedBottom || self == .mmoe || self == .esmm }
 }

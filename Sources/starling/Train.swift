@@ -9,7 +9,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model, show progress, evaluate it, and write a checkpoint.",
         subcommands: [TrainNeuMF.self, TrainPopularity.self, TrainItemKNN.self, TrainEASE.self, TrainIALS.self, TrainBPR.self,
-                      TrainItem2Vec.self, TrainDeepFM.self, TrainWideAndDeep.self])
+                      TrainItem2Vec.self, TrainDeepFM.self, TrainWideAndDeep.self,
+                      TrainSharedBottom.self, TrainMMoE.self, TrainESMM.self])
 }
 
 struct TrainNeuMF: ParsableCommand {
