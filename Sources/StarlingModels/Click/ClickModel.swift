@@ -63,6 +63,16 @@ enum ClickModelCheckpoint {
         return SafeTensorsFile(tensors: model.stateDictionary(), metadata: metadata)
     }
 
+    /// Opens a checkpoint of `kind`, builds the model from its pipeline and configuration, and
+    /// loads its weights.
+    static func load<M: ClickModel, C: Decodable>(_ url: URL, kind: String, configuration: C.Type,
+                                                  make: (FeaturePipeline, C) throws -> M) throws -> (model: M, metadata: [String: String]) {
+        let (file, c, pipeline) = try open(url, kind: kind, configuration: C.self)
+        let model = try make(pipeline, c)
+        try model.loadStateDictionary(file.tensors)
+        return (model, file.metadata)
+    }
+
     static func open<C: Decodable>(_ url: URL, kind: String, configuration: C.Type) throws -> (SafeTensorsFile, C, FeaturePipeline) {
         let (file, c) = try ModelCheckpoint.open(url, kind: kind, configuration: C.self)
         do {

@@ -70,9 +70,8 @@ public final class DeepFM: ClickModel, @unchecked Sendable {
 
     /// Loads a model saved with ``Checkpointable/save(to:)``, with the file's metadata.
     public static func load(from url: URL) throws -> (model: DeepFM, metadata: [String: String]) {
-        let (file, configuration, pipeline) = try ClickModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
-        let model = try DeepFM(pipeline: pipeline, configuration: configuration)
-        try model.loadStateDictionary(file.tensors)
-        return (model, file.metadata)
+        try ClickModelCheckpoint.load(url, kind: checkpointKind, configuration: Configuration.self) {
+            try DeepFM(pipeline: $0, configuration: $1)
+        }
     }
 }

@@ -94,9 +94,8 @@ public final class ESMM: ClickModel, @unchecked Sendable {
     }
 
     public static func load(from url: URL) throws -> (model: ESMM, metadata: [String: String]) {
-        let (file, configuration, pipeline) = try ClickModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
-        let model = try ESMM(pipeline: pipeline, configuration: configuration)
-        try model.loadStateDictionary(file.tensors)
-        return (model, file.metadata)
+        try ClickModelCheckpoint.load(url, kind: checkpointKind, configuration: Configuration.self) {
+            try ESMM(pipeline: $0, configuration: $1)
+        }
     }
 }

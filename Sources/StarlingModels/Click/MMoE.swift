@@ -87,9 +87,8 @@ public final class MMoE: ClickModel, @unchecked Sendable {
     }
 
     public static func load(from url: URL) throws -> (model: MMoE, metadata: [String: String]) {
-        let (file, configuration, pipeline) = try ClickModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
-        let model = try MMoE(pipeline: pipeline, configuration: configuration)
-        try model.loadStateDictionary(file.tensors)
-        return (model, file.metadata)
+        try ClickModelCheckpoint.load(url, kind: checkpointKind, configuration: Configuration.self) {
+            try MMoE(pipeline: $0, configuration: $1)
+        }
     }
 }

@@ -71,9 +71,8 @@ public final class SharedBottom: ClickModel, @unchecked Sendable {
     }
 
     public static func load(from url: URL) throws -> (model: SharedBottom, metadata: [String: String]) {
-        let (file, configuration, pipeline) = try ClickModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
-        let model = try SharedBottom(pipeline: pipeline, configuration: configuration)
-        try model.loadStateDictionary(file.tensors)
-        return (model, file.metadata)
+        try ClickModelCheckpoint.load(url, kind: checkpointKind, configuration: Configuration.self) {
+            try SharedBottom(pipeline: $0, configuration: $1)
+        }
     }
 }
