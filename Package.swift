@@ -59,7 +59,7 @@ let package = Package(
             ],
             swiftSettings: cpuFlags
         ),
-        .target(name: "StarlingFeatures", dependencies: ["StarlingData"]),
+        .target(name: "StarlingFeatures", dependencies: ["StarlingData", "StarlingTensor"]),
         .target(name: "StarlingModels", dependencies: ["StarlingTensor", "StarlingData", "StarlingFeatures"], swiftSettings: cpuFlags),
         .target(name: "StarlingEval", dependencies: ["StarlingData", "StarlingFeatures", "StarlingModels"], swiftSettings: cpuFlags),
         .target(name: "StarlingIndex", dependencies: ["StarlingTensor", "CIntrinsics"], swiftSettings: cpuFlags),

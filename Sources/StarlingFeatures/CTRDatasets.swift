@@ -1,4 +1,5 @@
 import StarlingData
+import StarlingTensor
 
 /// Click-prediction examples from the datasets Starling ships readers for, with the feature
 /// declarations used to train on them.
@@ -126,7 +127,7 @@ extension CTRDatasets {
         var clicks: [Float] = [], purchases: [Float] = []
         var counts: [Int32: (views: Int, carts: Int, favs: Int, buys: Int)] = [:]
         var recent: [Int32: [Int32]] = [:]
-        var rng = SplitMix(seed: seed)
+        var rng = RandomGenerator(seed: seed)
         func emit(user: Int32, item: Int32, click: Bool, bought: Bool) {
             let c = counts[user] ?? (0, 0, 0, 0)
             users.append(dataset.users[user]); items.append(dataset.items[item])
@@ -145,7 +146,7 @@ extension CTRDatasets {
                 let mine = touched[u] ?? []
                 var drawn = 0
                 while drawn < negatives && mine.count < dataset.itemCount {
-                    let j = Int32(rng.next() % UInt64(dataset.itemCount))
+                    let j = Int32(rng.nextInt(below: dataset.itemCount))
                     if mine.contains(j) { continue }
                     emit(user: u, item: j, click: false, bought: false)
                     drawn += 1
@@ -192,15 +193,5 @@ extension CTRDatasets {
             .numeric("buys_before", .buckets(boundaries: [1, 2])),
             .multiValued("history", minCount: 2, maxLength: 10), .multiValued("history_categories", maxLength: 10),
         ]
-    }
-}
-
-/// A small seeded generator (splitmix64) for sampling inside dataset builders.
-struct SplitMix {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return FeatureHash.combine(state, 0)
     }
 }

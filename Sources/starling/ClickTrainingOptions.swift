@@ -33,53 +33,38 @@ struct ClickTrainingOptions: ParsableArguments {
         return c
     }
 
-    var deepFM: DeepFM.Configuration {
-        var c = DeepFM.Configuration()
-        if let embeddingWidth { c.embeddingWidth = embeddingWidth }
-        if !hidden.isEmpty { c.hiddenLayers = hidden }
-        if let dropout { c.dropout = dropout }
-        return c
-    }
+    var deepFM: DeepFM.Configuration { overriding(DeepFM.Configuration(), layers: \.hiddenLayers) }
+    var wideAndDeep: WideAndDeep.Configuration { overriding(WideAndDeep.Configuration(), layers: \.hiddenLayers) }
+    /// `--hidden` is the shared bottom's layers.
+    var sharedBottom: SharedBottom.Configuration { overriding(SharedBottom.Configuration(), layers: \.bottomLayers) }
+    /// `--hidden` is each expert's layers.
+    var mmoe: MMoE.Configuration { overriding(MMoE.Configuration(experts: experts), layers: \.expertLayers) }
+    /// `--hidden` is each tower's layers.
+    var esmm: ESMM.Configuration { overriding(ESMM.Configuration(), layers: \.towerLayers) }
 
-    var wideAndDeep: WideAndDeep.Configuration {
-        var c = WideAndDeep.Configuration()
+    /// The paper defaults with the width, layers and dropout given on the command line.
+    private func overriding<C: ClickArchitecture>(_ defaults: C, layers: WritableKeyPath<C, [Int]>) -> C {
+        var c = defaults
         if let embeddingWidth { c.embeddingWidth = embeddingWidth }
-        if !hidden.isEmpty { c.hiddenLayers = hidden }
+        if !hidden.isEmpty { c[keyPath: layers] = hidden }
         if let dropout { c.dropout = dropout }
         return c
     }
 }
+
+/// The hyper-parameters every click architecture has.
+protocol ClickArchitecture {
+    var embeddingWidth: Int { get set }
+    var dropout: Float { get set }
+}
+
+extension DeepFM.Configuration: ClickArchitecture {}
+extension WideAndDeep.Configuration: ClickArchitecture {}
+extension SharedBottom.Configuration: ClickArchitecture {}
+extension MMoE.Configuration: ClickArchitecture {}
+extension ESMM.Configuration: ClickArchitecture {}
 
 extension ClickTrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
-
-extension ClickTrainingOptions {
-    /// `--hidden` is the shared bottom's layers.
-    var sharedBottom: SharedBottom.Configuration {
-        var c = SharedBottom.Configuration()
-        if let embeddingWidth { c.embeddingWidth = embeddingWidth }
-        if !hidden.isEmpty { c.bottomLayers = hidden }
-        if let dropout { c.dropout = dropout }
-        return c
-    }
-
-    /// `--hidden` is each expert's layers.
-    var mmoe: MMoE.Configuration {
-        var c = MMoE.Configuration(experts: experts)
-        if let embeddingWidth { c.embeddingWidth = embeddingWidth }
-        if !hidden.isEmpty { c.expertLayers = hidden }
-        if let dropout { c.dropout = dropout }
-        return c
-    }
-
-    /// `--hidden` is each tower's layers.
-    var esmm: ESMM.Configuration {
-        var c = ESMM.Configuration()
-        if let embeddingWidth { c.embeddingWidth = embeddingWidth }
-        if !hidden.isEmpty { c.towerLayers = hidden }
-        if let dropout { c.dropout = dropout }
-        return c
-    }
-}
 
 /// The click model architectures `starling train` and `starling bench click` know.
 enum ClickModelName: String, ExpressibleByArgument, CaseIterable {

@@ -10,7 +10,7 @@ struct Evaluate: ParsableCommand {
         abstract: "Evaluate any checkpoint under its dataset's protocol and print the metrics.",
         discussion: """
         NeuMF checkpoints are evaluated on the NCF ML-1M split (sampled: 99 given negatives). Click models (deepfm, \
-        wide-deep) are evaluated on their dataset's test rows (AUC, log loss), encoded with the checkpoint's own feature pipeline. Other models \
+        wide-deep, shared-bottom, mmoe, esmm) are evaluated on their dataset's test rows (AUC, log loss), encoded with the checkpoint's own feature pipeline. Other models \
         (popularity, itemknn, ease, ials, bpr-mf, item2vec) are evaluated on the dataset they were trained on, read from the \
         checkpoint, unless --dataset names another with the same users and items.
         """)

@@ -70,8 +70,8 @@ struct MultiTaskModelTests {
         for model in models {
             try ClickModelTrainer(configuration: Self.oneEpoch()).train(model, features: data.train, labels: data.trainLabels)
             let m = data.test.metrics(model)
-            // Measured after one epoch: click AUC 0.633 (Shared-Bottom), 0.630 (MMoE), 0.664 (ESMM);
-            // purchase AUC 0.687, 0.703, 0.711.
+            // Measured after one epoch: click AUC 0.652 (Shared-Bottom), 0.621 (MMoE), 0.648 (ESMM);
+            // purchase AUC 0.706, 0.714, 0.721.
             #expect(m["click AUC"]! > 0.6, "\(model.modelName): \(m)")
             #expect(m["purchase AUC"]! > 0.65, "\(model.modelName): \(m)")
         }

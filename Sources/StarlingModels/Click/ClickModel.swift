@@ -53,32 +53,39 @@ extension ClickModel {
     }
 }
 
-/// Checkpoint metadata and loading shared by the click models: the configuration and the fitted
-/// pipeline travel in the safetensors metadata.
-enum ClickModelCheckpoint {
-    static func file(_ model: some ClickModel, kind: String, configuration: some Encodable) throws -> SafeTensorsFile {
-        var metadata = try ModelCheckpoint.metadata(kind: kind, configuration: configuration)
-        metadata["pipeline"] = try model.pipeline.json()
-        metadata["tasks"] = model.tasks.joined(separator: ",")
-        return SafeTensorsFile(tensors: model.stateDictionary(), metadata: metadata)
+/// A click model built from its fitted pipeline and a `Codable` configuration: what the five
+/// architectures share, so that saving and loading are written once. The configuration and the
+/// pipeline travel in the checkpoint's metadata.
+public protocol ConfiguredClickModel: ClickModel {
+    associatedtype Configuration: Codable & Sendable
+    /// The `model` metadata value of the architecture's checkpoints.
+    static var checkpointKind: String { get }
+    /// The hyper-parameters.
+    var configuration: Configuration { get }
+    /// A freshly initialised model.
+    init(pipeline: FeaturePipeline, configuration: Configuration, seed: UInt64) throws(ModelError)
+}
+
+extension ConfiguredClickModel {
+    public func checkpoint() throws -> SafeTensorsFile {
+        var metadata = try ModelCheckpoint.metadata(kind: Self.checkpointKind, configuration: configuration)
+        metadata["pipeline"] = try pipeline.json()
+        metadata["tasks"] = tasks.joined(separator: ",")
+        return SafeTensorsFile(tensors: stateDictionary(), metadata: metadata)
     }
 
-    /// Opens a checkpoint of `kind`, builds the model from its pipeline and configuration, and
-    /// loads its weights.
-    static func load<M: ClickModel, C: Decodable>(_ url: URL, kind: String, configuration: C.Type,
-                                                  make: (FeaturePipeline, C) throws -> M) throws -> (model: M, metadata: [String: String]) {
-        let (file, c, pipeline) = try open(url, kind: kind, configuration: C.self)
-        let model = try make(pipeline, c)
-        try model.loadStateDictionary(file.tensors)
-        return (model, file.metadata)
-    }
-
-    static func open<C: Decodable>(_ url: URL, kind: String, configuration: C.Type) throws -> (SafeTensorsFile, C, FeaturePipeline) {
-        let (file, c) = try ModelCheckpoint.open(url, kind: kind, configuration: C.self)
+    /// Loads a model saved with ``Checkpointable/save(to:)``, with the file's metadata; another
+    /// kind of checkpoint, or a broken configuration or pipeline, is an error naming the path.
+    public static func load(from url: URL) throws -> (model: Self, metadata: [String: String]) {
+        let (file, configuration) = try ModelCheckpoint.open(url, kind: checkpointKind, configuration: Configuration.self)
+        let pipeline: FeaturePipeline
         do {
-            return (file, c, try FeaturePipeline.decode(json: try file.metadata("pipeline", path: url.path)))
+            pipeline = try FeaturePipeline.decode(json: try file.metadata("pipeline", path: url.path))
         } catch let error as CheckpointError { throw error } catch {
             throw ModelError.badConfiguration(path: url.path, reason: "feature pipeline: \(error)")
         }
+        let model = try Self(pipeline: pipeline, configuration: configuration, seed: 0)
+        try model.loadStateDictionary(file.tensors)
+        return (model, file.metadata)
     }
 }

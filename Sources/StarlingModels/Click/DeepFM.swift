@@ -8,7 +8,7 @@ import StarlingTensor
 ///
 /// Numeric fields are embedded as their field vector scaled by the standardised value, as in
 /// the paper.
-public final class DeepFM: ClickModel, @unchecked Sendable {
+public final class DeepFM: ConfiguredClickModel, @unchecked Sendable {
     /// The architecture's hyper-parameters.
     public struct Configuration: Codable, Sendable, Equatable {
         /// The width of each field embedding (10 in the paper).
@@ -63,15 +63,4 @@ public final class DeepFM: ClickModel, @unchecked Sendable {
 
     /// The `model` metadata value of DeepFM checkpoints.
     public static let checkpointKind = "deepfm"
-
-    public func checkpoint() throws -> SafeTensorsFile {
-        try ClickModelCheckpoint.file(self, kind: Self.checkpointKind, configuration: configuration)
-    }
-
-    /// Loads a model saved with ``Checkpointable/save(to:)``, with the file's metadata.
-    public static func load(from url: URL) throws -> (model: DeepFM, metadata: [String: String]) {
-        try ClickModelCheckpoint.load(url, kind: checkpointKind, configuration: Configuration.self) {
-            try DeepFM(pipeline: $0, configuration: $1)
-        }
-    }
 }

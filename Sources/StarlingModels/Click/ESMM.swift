@@ -10,7 +10,7 @@ import StarlingTensor
 /// Loss: `BCE(pCTR, click) + BCE(pCTR·pCVR, purchase)` over all impressions. Tasks are
 /// `[click, purchase]`; the purchase prediction is pCTCVR (``conversionProbabilities(_:)``
 /// gives pCVR, the purchase probability given a click).
-public final class ESMM: ClickModel, @unchecked Sendable {
+public final class ESMM: ConfiguredClickModel, @unchecked Sendable {
     /// The architecture's hyper-parameters.
     public struct Configuration: Codable, Sendable, Equatable {
         public var embeddingWidth: Int
@@ -88,14 +88,4 @@ public final class ESMM: ClickModel, @unchecked Sendable {
 
     /// The `model` metadata value of ESMM checkpoints.
     public static let checkpointKind = "esmm"
-
-    public func checkpoint() throws -> SafeTensorsFile {
-        try ClickModelCheckpoint.file(self, kind: Self.checkpointKind, configuration: configuration)
-    }
-
-    public static func load(from url: URL) throws -> (model: ESMM, metadata: [String: String]) {
-        try ClickModelCheckpoint.load(url, kind: checkpointKind, configuration: Configuration.self) {
-            try ESMM(pipeline: $0, configuration: $1)
-        }
-    }
 }

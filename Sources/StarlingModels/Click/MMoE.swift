@@ -5,7 +5,7 @@ import StarlingTensor
 /// Multi-gate Mixture-of-Experts (Ma et al., KDD 2018): several expert networks read the field
 /// embeddings; each task mixes the experts' outputs with its own softmax gate,
 /// `f_t(x) = Σ_e softmax(W_t x)_e · expert_e(x)`, and feeds the mixture to its tower.
-public final class MMoE: ClickModel, @unchecked Sendable {
+public final class MMoE: ConfiguredClickModel, @unchecked Sendable {
     /// The architecture's hyper-parameters.
     public struct Configuration: Codable, Sendable, Equatable {
         public var tasks: [String]
@@ -81,14 +81,4 @@ public final class MMoE: ClickModel, @unchecked Sendable {
 
     /// The `model` metadata value of MMoE checkpoints.
     public static let checkpointKind = "mmoe"
-
-    public func checkpoint() throws -> SafeTensorsFile {
-        try ClickModelCheckpoint.file(self, kind: Self.checkpointKind, configuration: configuration)
-    }
-
-    public static func load(from url: URL) throws -> (model: MMoE, metadata: [String: String]) {
-        try ClickModelCheckpoint.load(url, kind: checkpointKind, configuration: Configuration.self) {
-            try MMoE(pipeline: $0, configuration: $1)
-        }
-    }
 }

@@ -4,7 +4,7 @@ import StarlingTensor
 
 /// The shared-bottom multi-task network (Caruana 1997): field embeddings feed one shared MLP
 /// whose output feeds a small tower per task, each ending in that task's logit.
-public final class SharedBottom: ClickModel, @unchecked Sendable {
+public final class SharedBottom: ConfiguredClickModel, @unchecked Sendable {
     /// The architecture's hyper-parameters.
     public struct Configuration: Codable, Sendable, Equatable {
         public var tasks: [String]
@@ -65,14 +65,4 @@ public final class SharedBottom: ClickModel, @unchecked Sendable {
 
     /// The `model` metadata value of Shared-Bottom checkpoints.
     public static let checkpointKind = "shared-bottom"
-
-    public func checkpoint() throws -> SafeTensorsFile {
-        try ClickModelCheckpoint.file(self, kind: Self.checkpointKind, configuration: configuration)
-    }
-
-    public static func load(from url: URL) throws -> (model: SharedBottom, metadata: [String: String]) {
-        try ClickModelCheckpoint.load(url, kind: checkpointKind, configuration: Configuration.self) {
-            try SharedBottom(pipeline: $0, configuration: $1)
-        }
-    }
 }

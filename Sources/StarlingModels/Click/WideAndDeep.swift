@@ -9,7 +9,7 @@ import StarlingTensor
 ///
 /// The paper trains the wide part with FTRL and the deep part with AdaGrad; here both parts are
 /// trained jointly by one optimizer (Adam by default).
-public final class WideAndDeep: ClickModel, @unchecked Sendable {
+public final class WideAndDeep: ConfiguredClickModel, @unchecked Sendable {
     /// The architecture's hyper-parameters.
     public struct Configuration: Codable, Sendable, Equatable {
         /// The width of each deep field embedding (32 in the paper).
@@ -75,15 +75,4 @@ public final class WideAndDeep: ClickModel, @unchecked Sendable {
 
     /// The `model` metadata value of Wide & Deep checkpoints.
     public static let checkpointKind = "wide-deep"
-
-    public func checkpoint() throws -> SafeTensorsFile {
-        try ClickModelCheckpoint.file(self, kind: Self.checkpointKind, configuration: configuration)
-    }
-
-    /// Loads a model saved with ``Checkpointable/save(to:)``, with the file's metadata.
-    public static func load(from url: URL) throws -> (model: WideAndDeep, metadata: [String: String]) {
-        try ClickModelCheckpoint.load(url, kind: checkpointKind, configuration: Configuration.self) {
-            try WideAndDeep(pipeline: $0, configuration: $1)
-        }
-    }
 }

@@ -87,9 +87,8 @@ public final class ClickModelTrainer {
             let steps = (order.count + c.batchSize - 1) / c.batchSize
             for s in 0..<steps {
                 let batch = order[(s * c.batchSize)..<min((s + 1) * c.batchSize, order.count)]
-                var (g, loss) = batchGradients(model, features: features, labels: labels, rows: batch,
+                let (g, loss) = batchGradients(model, features: features, labels: labels, rows: batch,
                                                seed: c.seed &+ UInt64(globalStep) &* 0x9E37_79B9)
-                g.coalesce()
                 optimizer.step(parameters, gradients: g)
                 lossSum += loss
                 globalStep += 1
