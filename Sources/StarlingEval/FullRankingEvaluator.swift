@@ -56,9 +56,8 @@ public struct FullRankingEvaluator: Sendable {
         let start = Date()
         let users = self.users
         let blocks = stride(from: 0, to: users.count, by: blockSize).map { $0..<min($0 + blockSize, users.count) }
-        let previous = BLAS.threadCount
-        if threads > 1 { BLAS.setThreadCount(1) }
-        defer { BLAS.setThreadCount(previous) }
+        if threads > 1 { SingleThreadedBLAS.enter() }
+        defer { if threads > 1 { SingleThreadedBLAS.leave() } }
         let popularity = train.itemPopularity
         let me = self
         let parts = Parallel.mapInOrder(blocks.count, threads: threads) { b -> BlockResult in

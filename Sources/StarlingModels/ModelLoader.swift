@@ -4,7 +4,8 @@ import StarlingTensor
 /// Loads any saved recommender by the `model` name in its checkpoint's metadata.
 public enum ModelLoader {
     /// The model names this loader knows.
-    public static let knownModels = ["popularity", "itemknn", "ease", IALS.checkpointKind, BPRMF.checkpointKind, Item2Vec.checkpointKind]
+    public static let knownModels = ["popularity", "itemknn", "ease", IALS.checkpointKind, BPRMF.checkpointKind, Item2Vec.checkpointKind,
+                                             SASRec.checkpointKind, LightGCN.checkpointKind]
 
     /// Loads a checkpoint written by a ``Recommender``'s `save(to:)`.
     public static func load(from url: URL) throws -> (model: any Recommender, metadata: [String: String]) {
@@ -16,6 +17,8 @@ public enum ModelLoader {
         case IALS.checkpointKind: let r = try IALS.load(from: url); return (r.model, r.metadata)
         case BPRMF.checkpointKind: let r = try BPRMF.load(from: url); return (r.model, r.metadata)
         case Item2Vec.checkpointKind: let r = try Item2Vec.load(from: url); return (r.model, r.metadata)
+        case SASRec.checkpointKind: let r = try SASRec.load(from: url); return (r.model, r.metadata)
+        case LightGCN.checkpointKind: let r = try LightGCN.load(from: url); return (r.model, r.metadata)
         default:
             throw ModelError.wrongModel(path: url.path, expected: knownModels.joined(separator: ", "), found: kind)
         }

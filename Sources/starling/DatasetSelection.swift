@@ -13,6 +13,8 @@ enum DatasetName: String, ExpressibleByArgument, CaseIterable {
     /// MovieLens-100K, every rating an implicit interaction; random 80/20 split per interaction;
     /// full ranking.
     case ml100k = "ml-100k"
+    /// The SASRec paper's Amazon Games sequences; leave-last-out, 100 sampled negatives (see ``SASRecProtocol``).
+    case sasrecGames = "sasrec-games"
 }
 
 /// Which dataset, split and cut-offs a command uses.
@@ -36,7 +38,7 @@ struct DatasetSelection: ParsableArguments {
     func prepare() throws -> PreparedDataset {
         let root = try DataRoot.resolve(explicit: data)
         switch dataset {
-        case .ncfML1M where validation, .gowalla where validation:
+        case .ncfML1M where validation, .gowalla where validation, .sasrecGames where validation:
             throw ValidationError("--validation is for ml-100k (ncf-ml-1m's NeuMF training has its own --validation)")
         case .ncfML1M:
             let split = try NCFSplit.load(directory: try DataRoot.dataset("ncf-ml-1m", in: root))
@@ -45,6 +47,9 @@ struct DatasetSelection: ParsableArguments {
         case .gowalla:
             let split = try AdjacencySplit.gowalla(root: root)
             return fullRanking(name: split.name, train: split.train, test: split.test, split: "LightGCN/NGCF Gowalla train.txt / test.txt")
+        case .sasrecGames:
+            let data = try SASRecProtocol(root: root, threads: evaluationThreads)
+            return PreparedDataset(name: "sasrec-games", train: data.split.trainMatrix, evaluation: .sampled(data.test))
         case .ml100k:
             let ratings = try MovieLens100K.load(root: root)
             if validation {

@@ -10,7 +10,7 @@ struct Train: ParsableCommand {
         abstract: "Train a model, show progress, evaluate it, and write a checkpoint.",
         subcommands: [TrainNeuMF.self, TrainPopularity.self, TrainItemKNN.self, TrainEASE.self, TrainIALS.self, TrainBPR.self,
                       TrainItem2Vec.self, TrainDeepFM.self, TrainWideAndDeep.self,
-                      TrainSharedBottom.self, TrainMMoE.self, TrainESMM.self])
+                      TrainSharedBottom.self, TrainMMoE.self, TrainESMM.self, TrainSASRec.self, TrainLightGCN.self])
 }
 
 struct TrainNeuMF: ParsableCommand {

@@ -116,6 +116,37 @@ struct CommandLineTests {
         let wrong = try run(["evaluate", "--checkpoint", checkpoint, "--data", data, "--dataset", "lightgcn-gowalla"])
         #expect(wrong.status != 0 && wrong.stderr.contains("29858"), "\(wrong.stderr)")
     }
+
+    /// SASRec (Amazon Games, sampled protocol) and LightGCN (ML-100K, full ranking): train with
+    /// progress and validation, then `evaluate` on the checkpoint gives the training run's figures.
+    @Test func sequentialAndGraphModelsTrainAndEvaluate() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path))
+        let data = try DataRoot.resolve().path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sasrec = dir.appendingPathComponent("sasrec.safetensors").path
+        let train = try run(["train", "sasrec", "--data", data, "--epochs", "2", "--evaluate-every", "1", "--threads", "2", "--output", sasrec, "--json"])
+        #expect(train.status == 0, "train failed: \(train.stderr)")
+        #expect(train.stderr.contains("[SASRec] epoch 2 done") && train.stderr.contains("val NDCG@10"))
+        let evaluate = try run(["evaluate", "--checkpoint", sasrec, "--data", data, "--json"])
+        #expect(evaluate.status == 0, "evaluate failed: \(evaluate.stderr)")
+        let a = try JSONDecoder().decode(EvaluationReportShape.self, from: Data(train.stdout.utf8))
+        let b = try JSONDecoder().decode(EvaluationReportShape.self, from: Data(evaluate.stdout.utf8))
+        #expect(b.model == "SASRec" && b.dataset == "sasrec-games" && b.protocol.ranking == "sampled" && a.metrics == b.metrics)
+        #expect(try #require(b.metrics["HR@10"]) > 0.4, "\(b.metrics)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("sasrec.curve.svg").path))
+
+        let lightgcn = dir.appendingPathComponent("lightgcn.safetensors").path
+        let graph = try run(["train", "lightgcn", "--dataset", "ml-100k", "--data", data, "--epochs", "3", "--eval-every", "1", "--threads", "2",
+                             "--output", lightgcn, "--json"])
+        #expect(graph.status == 0, "train failed: \(graph.stderr)")
+        #expect(graph.stderr.contains("[LightGCN] epoch 3 done") && graph.stderr.contains("Recall@20"))
+        let graphEvaluate = try run(["evaluate", "--checkpoint", lightgcn, "--data", data, "--json"])
+        #expect(graphEvaluate.status == 0, "evaluate failed: \(graphEvaluate.stderr)")
+        let c = try JSONDecoder().decode(EvaluationReportShape.self, from: Data(graph.stdout.utf8))
+        let d = try JSONDecoder().decode(EvaluationReportShape.self, from: Data(graphEvaluate.stdout.utf8))
+        #expect(d.model == "LightGCN" && d.protocol.ranking == "full-ranking" && c.metrics == d.metrics)
+    }
 }
 
 /// The fields of an evaluation report these tests read.

@@ -72,9 +72,9 @@ public final class ClickModelTrainer {
                      "ClickModelTrainer: one label per row for each of the model's \(model.tasks.count) tasks expected")
         let c = configuration
         var rng = RandomGenerator(seed: c.seed)
-        let previousBLASThreads = BLAS.threadCount
-        if c.threads > 1 { BLAS.setThreadCount(1) }
-        defer { BLAS.setThreadCount(previousBLASThreads) }
+        // One shared scope, so that overlapping trainings do not restore a multi-threaded BLAS under each other.
+        if c.threads > 1 { SingleThreadedBLAS.enter() }
+        defer { if c.threads > 1 { SingleThreadedBLAS.leave() } }
         let parameters = model.parameters
         var best: (epoch: Int, score: Double, weights: [String: Tensor])?
         var order = Array(0..<features.rowCount)

@@ -98,9 +98,9 @@ public final class PointwiseTrainer {
         let stepsPerEpoch = (interactions.count * (1 + c.negativesPerPositive) + c.batchSize - 1) / c.batchSize
         let schedule: (any LearningRateSchedule)? = c.cosineDecay
             ? CosineSchedule(rate: c.learningRate, totalSteps: max(1, stepsPerEpoch * c.epochs)) : nil
-        let previousBLASThreads = BLAS.threadCount
-        if c.threads > 1 { BLAS.setThreadCount(1) }
-        defer { BLAS.setThreadCount(previousBLASThreads) }
+        // One shared scope, so that overlapping trainings do not restore a multi-threaded BLAS under each other.
+        if c.threads > 1 { SingleThreadedBLAS.enter() }
+        defer { if c.threads > 1 { SingleThreadedBLAS.leave() } }
         let parameters = model.parameters
         var globalStep = 0
         for epoch in 1...max(c.epochs, 1) where c.epochs > 0 {
