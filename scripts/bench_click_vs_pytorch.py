@@ -66,7 +66,7 @@ Usage: STARLING_BIN=.build/release/starling scripts/bench_click_vs_pytorch.py
 Needs: pip install torch numpy scipy safetensors; a release build of starling
 (swift build -c release), or STARLING_BIN pointing at one.
 """
-import argparse, json, os, re, resource, subprocess, sys, tempfile, time
+import argparse, json, os, re, subprocess, sys, tempfile, time
 
 import numpy as np
 import torch
@@ -75,6 +75,8 @@ import torch.nn.functional as F
 from safetensors import safe_open
 from safetensors.numpy import load_file
 from scipy.stats import rankdata
+
+from bench_support import MachineLoad, default_data
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 DEFAULTS = {  # the models' paper values, Starling's defaults (`hidden` is what --hidden sets)
@@ -435,45 +437,6 @@ def from_progress_log(lines):
             "train_seconds": round(sum(float(m["seconds"]) for m in epochs), 1),
             "epoch_losses": [float(m["loss"]) for m in epochs],
             "last_epoch_validation": {k.strip(): v for k, v in metrics.items()}}
-
-
-class MachineLoad:
-    """CPU seconds that other processes (and the hypervisor, as steal) took while a run went on,
-    from /proc/stat minus this process's and its waited-for children's own CPU time (Linux)."""
-
-    def __enter__(self):
-        self.start = self._sample()
-        self.report = {}
-        return self
-
-    def __exit__(self, *exc):
-        end = self._sample()
-        if self.start and end:
-            busy, steal, own, wall = (b - a for a, b in zip(self.start, end))
-            self.report = {"other_cpu_seconds": round(max(busy - own, 0.0), 2), "steal_seconds": round(steal, 2),
-                           "wall_seconds": round(wall, 2)}
-
-    @staticmethod
-    def _sample():
-        try:
-            with open("/proc/stat") as f:
-                t = [int(x) for x in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        hz = os.sysconf("SC_CLK_TCK")
-        busy = (t[0] + t[1] + t[2] + t[5] + t[6]) / hz  # user nice system irq softirq
-        own = sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
-                                                    resource.getrusage(resource.RUSAGE_CHILDREN)))
-        return busy, (t[7] if len(t) > 7 else 0) / hz, own, time.perf_counter()
-
-
-def default_data():
-    if os.environ.get("STARLING_DATA"):
-        return os.environ["STARLING_DATA"]
-    for d in ("/work/shared/datasets", os.path.join(REPO, "..", "shared", "datasets")):
-        if os.path.isdir(d):
-            return d
-    return "../shared/datasets"
 
 
 def main():

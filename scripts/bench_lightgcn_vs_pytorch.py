@@ -62,13 +62,15 @@ nothing, so the evaluation is the untrained model's.
 Needs: pip install torch numpy scipy; a release build of starling (swift build -c release), or
 STARLING_BIN pointing at one.
 """
-import argparse, json, math, os, resource, subprocess, sys, time
+import argparse, json, math, os, subprocess, sys, time
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from bench_support import MachineLoad, default_data
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 CONFIG = {"dim": 64, "layers": 3, "learning_rate": 0.001, "decay": 1e-4, "batch_size": 2048, "init_std": 0.1,
@@ -301,45 +303,6 @@ def last_metrics(report, k):
         return {f"recall@{k}": None, f"ndcg@{k}": None, "at_epoch": None}
     e = evaluated[-1]
     return {f"recall@{k}": e[f"recall@{k}"], f"ndcg@{k}": e.get(f"ndcg@{k}"), "at_epoch": e["epoch"]}
-
-
-class MachineLoad:
-    """CPU seconds that other processes (and the hypervisor, as steal) took while a run went on,
-    from /proc/stat minus this process's and its waited-for children's own CPU time (Linux)."""
-
-    def __enter__(self):
-        self.start = self._sample()
-        self.report = {}
-        return self
-
-    def __exit__(self, *exc):
-        end = self._sample()
-        if self.start and end:
-            busy, steal, own, wall = (b - a for a, b in zip(self.start, end))
-            self.report = {"other_cpu_seconds": round(max(busy - own, 0.0), 2), "steal_seconds": round(steal, 2),
-                           "wall_seconds": round(wall, 2)}
-
-    @staticmethod
-    def _sample():
-        try:
-            with open("/proc/stat") as f:
-                t = [int(x) for x in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        hz = os.sysconf("SC_CLK_TCK")
-        busy = (t[0] + t[1] + t[2] + t[5] + t[6]) / hz  # user nice system irq softirq
-        own = sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
-                                                    resource.getrusage(resource.RUSAGE_CHILDREN)))
-        return busy, (t[7] if len(t) > 7 else 0) / hz, own, time.perf_counter()
-
-
-def default_data():
-    if os.environ.get("STARLING_DATA"):
-        return os.environ["STARLING_DATA"]
-    for d in ("/work/shared/datasets", os.path.join(REPO, "..", "shared", "datasets")):
-        if os.path.isdir(d):
-            return d
-    return "../shared/datasets"
 
 
 def main():

@@ -58,11 +58,13 @@ Usage: STARLING_BIN=.build/release/starling scripts/bench_sasrec_vs_pytorch.py
 Needs: pip install torch numpy; a release build of starling (swift build -c release), or
 STARLING_BIN pointing at one (not needed with --torch-only).
 """
-import argparse, json, os, resource, subprocess, sys, time
+import argparse, json, os, subprocess, sys, time
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+from bench_support import MachineLoad, default_data
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -315,7 +317,7 @@ def run_starling(args):
            "--threads", str(args.threads), "--batch-size", str(args.batch_size),
            "--max-length", str(args.max_length), "--hidden", str(args.hidden), "--blocks", str(args.blocks),
            "--heads", str(args.heads), "--dropout", str(args.dropout), "--lr", str(args.lr),
-           "--seed", str(args.seed)]
+           "--seed", str(args.seed)] + (["--eval"] if args.eval else [])
     print("+ " + " ".join(cmd), file=sys.stderr, flush=True)
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout  # stderr: progress, passed through
     try:
@@ -323,45 +325,6 @@ def run_starling(args):
     except json.JSONDecodeError:
         print(out, file=sys.stderr)
         raise
-
-
-class MachineLoad:
-    """CPU seconds that other processes (and the hypervisor, as steal) took while a run went on,
-    from /proc/stat minus this process's and its waited-for children's own CPU time (Linux)."""
-
-    def __enter__(self):
-        self.start = self._sample()
-        self.report = {}
-        return self
-
-    def __exit__(self, *exc):
-        end = self._sample()
-        if self.start and end:
-            busy, steal, own, wall = (b - a for a, b in zip(self.start, end))
-            self.report = {"other_cpu_seconds": round(max(busy - own, 0.0), 2), "steal_seconds": round(steal, 2),
-                           "own_cpu_seconds": round(own, 2), "wall_seconds": round(wall, 2)}
-
-    @staticmethod
-    def _sample():
-        try:
-            with open("/proc/stat") as f:
-                t = [int(x) for x in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        hz = os.sysconf("SC_CLK_TCK")
-        busy = (t[0] + t[1] + t[2] + t[5] + t[6]) / hz  # user nice system irq softirq
-        own = sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
-                                                    resource.getrusage(resource.RUSAGE_CHILDREN)))
-        return busy, (t[7] if len(t) > 7 else 0) / hz, own, time.perf_counter()
-
-
-def default_data():
-    if os.environ.get("STARLING_DATA"):
-        return os.environ["STARLING_DATA"]
-    for d in ("/work/shared/datasets", os.path.join(REPO, "..", "shared", "datasets")):
-        if os.path.isdir(d):
-            return d
-    return "../shared/datasets"
 
 
 def main():

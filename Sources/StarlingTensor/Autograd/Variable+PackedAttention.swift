@@ -31,6 +31,23 @@ public struct PackedSequences: Sendable, Equatable {
             return Int32(starts[s + 1] - 1)
         }
     }
+    /// Calls `body(query row, the sequence's first row, the head's first column, the offset of the
+    /// query's weights)` for every query row of every head, in the order the weights are stored
+    /// (sequence, head, row; row `i` has `i - first + 1` weights).
+    @inline(__always)
+    func forEachCausalQuery(heads: Int, headWidth: Int, _ body: (_ row: Int, _ first: Int, _ column: Int, _ offset: Int) -> Void) {
+        var offset = 0
+        for s in 0..<count {
+            let rows = self.rows(s)
+            for h in 0..<heads {
+                for i in rows {
+                    body(i, rows.lowerBound, h * headWidth, offset)
+                    offset += i - rows.lowerBound + 1
+                }
+            }
+        }
+    }
+
     /// The number of (query, key) pairs a causal attention head scores: `Σ n(n+1)/2`.
     var causalPairCount: Int { (0..<count).reduce(0) { let n = starts[$1 + 1] - starts[$1]; return $0 + n * (n + 1) / 2 } }
 }
@@ -69,24 +86,16 @@ extension Variable {
         let pq = q.readPointer, pk = k.readPointer, pv = v.readPointer, po = out.writePointer()
         probabilities.withUnsafeMutableBufferPointer { probs in
             keep.withUnsafeBufferPointer { keep in
-                var p = 0
-                for s in 0..<sequences.count {
-                    let rows = sequences.rows(s)
-                    for h in 0..<heads {
-                        let column = h * dh
-                        for i in rows {
-                            let weights = probs.baseAddress! + p
-                            let n = i - rows.lowerBound + 1
-                            for j in 0..<n {
-                                weights[j] = scale * VectorKernels.dot(pq + i * width + column, pk + (rows.lowerBound + j) * width + column, dh)
-                            }
-                            Softmax.row(weights, weights, n, log: false)
-                            for j in 0..<n {
-                                let w = dropping ? weights[j] * keep[p + j] : weights[j]
-                                if w != 0 { VectorKernels.addScaled(pv + (rows.lowerBound + j) * width + column, w, into: po + i * width + column, dh) }
-                            }
-                            p += n
-                        }
+                sequences.forEachCausalQuery(heads: heads, headWidth: dh) { i, first, column, p in
+                    let weights = probs.baseAddress! + p
+                    let n = i - first + 1
+                    for j in 0..<n {
+                        weights[j] = scale * VectorKernels.dot(pq + i * width + column, pk + (first + j) * width + column, dh)
+                    }
+                    Softmax.row(weights, weights, n, log: false)
+                    for j in 0..<n {
+                        let w = dropping ? weights[j] * keep[p + j] : weights[j]
+                        if w != 0 { VectorKernels.addScaled(pv + (first + j) * width + column, w, into: po + i * width + column, dh) }
                     }
                 }
             }
@@ -101,34 +110,26 @@ extension Variable {
             probabilities.withUnsafeBufferPointer { probs in
                 keep.withUnsafeBufferPointer { keep in
                     dS.withUnsafeMutableBufferPointer { dS in
-                        var p = 0
-                        for s in 0..<sequences.count {
-                            let rows = sequences.rows(s)
-                            for h in 0..<heads {
-                                let column = h * dh
-                                for i in rows {
-                                    let weights = probs.baseAddress! + p, dw = dS.baseAddress!
-                                    let n = i - rows.lowerBound + 1
-                                    let gi = pg + i * width + column
-                                    // dP'ᵢⱼ = dOᵢ·vⱼ and dVⱼ += P'ᵢⱼ·dOᵢ, where P' is the weight after dropout.
-                                    var dot: Float = 0
-                                    for j in 0..<n {
-                                        let r = (rows.lowerBound + j) * width + column
-                                        let m = dropping ? keep[p + j] : 1
-                                        VectorKernels.addScaled(gi, weights[j] * m, into: pgv + r, dh)
-                                        dw[j] = m * VectorKernels.dot(gi, pv + r, dh)
-                                        dot += weights[j] * dw[j]
-                                    }
-                                    // dSᵢⱼ = Pᵢⱼ(dPᵢⱼ - Σₗ Pᵢₗ dPᵢₗ); dQᵢ += scale·Σⱼ dSᵢⱼ kⱼ; dKⱼ += scale·dSᵢⱼ qᵢ.
-                                    for j in 0..<n {
-                                        let r = (rows.lowerBound + j) * width + column
-                                        let ds = scale * weights[j] * (dw[j] - dot)
-                                        if ds == 0 { continue }
-                                        VectorKernels.addScaled(pk + r, ds, into: pgq + i * width + column, dh)
-                                        VectorKernels.addScaled(pq + i * width + column, ds, into: pgk + r, dh)
-                                    }
-                                    p += n
-                                }
+                        sequences.forEachCausalQuery(heads: heads, headWidth: dh) { i, first, column, p in
+                            let weights = probs.baseAddress! + p, dw = dS.baseAddress!
+                            let n = i - first + 1
+                            let gi = pg + i * width + column
+                            // dP'ᵢⱼ = dOᵢ·vⱼ and dVⱼ += P'ᵢⱼ·dOᵢ, where P' is the weight after dropout.
+                            var dot: Float = 0
+                            for j in 0..<n {
+                                let r = (first + j) * width + column
+                                let m = dropping ? keep[p + j] : 1
+                                VectorKernels.addScaled(gi, weights[j] * m, into: pgv + r, dh)
+                                dw[j] = m * VectorKernels.dot(gi, pv + r, dh)
+                                dot += weights[j] * dw[j]
+                            }
+                            // dSᵢⱼ = Pᵢⱼ(dPᵢⱼ - Σₗ Pᵢₗ dPᵢₗ); dQᵢ += scale·Σⱼ dSᵢⱼ kⱼ; dKⱼ += scale·dSᵢⱼ qᵢ.
+                            for j in 0..<n {
+                                let r = (first + j) * width + column
+                                let ds = scale * weights[j] * (dw[j] - dot)
+                                if ds == 0 { continue }
+                                VectorKernels.addScaled(pk + r, ds, into: pgq + i * width + column, dh)
+                                VectorKernels.addScaled(pq + i * width + column, ds, into: pgk + r, dh)
                             }
                         }
                     }
