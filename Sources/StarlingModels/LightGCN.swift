@@ -102,6 +102,16 @@ public final class LightGCN: Recommender, @unchecked Sendable {
         return Tensor(v, shape: [1, v.count]).matmul(items, transposeOther: true).scalars
     }
 
+    /// The final item embeddings, `[itemCount, factors]`: a user vector's inner product with a row
+    /// is the item's score.
+    public var itemFactors: Tensor { final.withLock { $0.items } }
+
+    /// The folded-in vector of a user described by `history` (see the type's documentation).
+    public func userVector(history: [Int32]) throws -> [Float] {
+        try validateFoldIn(user: 0, userCount: userCount, history: history, values: nil, itemCount: itemCount)
+        return foldedInVector(history)
+    }
+
     /// `(1/(K+1))·Σ_{i∈H} (Σₖ e_i⁽ᵏ⁾)/√(|H|·deg(i))` over the distinct known items of `history`.
     private func foldedInVector(_ history: [Int32]) -> [Float] {
         let d = configuration.factors

@@ -54,6 +54,10 @@ public final class ServingModel: @unchecked Sendable {
                 }
             }
             vectors = v
+        } else if let graph = model as? LightGCN {
+            dimension = graph.configuration.factors
+            let factors = graph.itemFactors
+            vectors = withExtendedLifetime(factors) { Array(UnsafeBufferPointer(start: factors.readPointer, count: model.itemCount * dimension)) }
         }
         itemVectors = vectors
         vectorDimension = dimension
@@ -81,6 +85,7 @@ public final class ServingModel: @unchecked Sendable {
         guard !history.isEmpty else { return nil }
         if let ials = model as? IALS { return try ials.userVector(history: history) }
         if let bpr = model as? BPRMF { return try bpr.userVector(history: history) + [1] }
+        if let graph = model as? LightGCN { return try graph.userVector(history: history) }
         return nil
     }
 

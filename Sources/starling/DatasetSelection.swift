@@ -13,7 +13,8 @@ enum DatasetName: String, ExpressibleByArgument, CaseIterable {
     /// MovieLens-100K, every rating an implicit interaction; random 80/20 split per interaction;
     /// full ranking.
     case ml100k = "ml-100k"
-    /// The SASRec paper's Amazon Games sequences; leave-last-out, 100 sampled negatives (see ``SASRecProtocol``).
+    /// The SASRec paper's Amazon Games sequences; leave-last-out, 100 sampled negatives (see
+    /// ``SASRecProtocol``); models other than SASRec train on every item but the test ones.
     case sasrecGames = "sasrec-games"
 }
 
@@ -49,7 +50,7 @@ struct DatasetSelection: ParsableArguments {
             return fullRanking(name: split.name, train: split.train, test: split.test, split: "LightGCN/NGCF Gowalla train.txt / test.txt")
         case .sasrecGames:
             let data = try SASRecProtocol(root: root, threads: evaluationThreads)
-            return PreparedDataset(name: "sasrec-games", train: data.split.trainMatrix, evaluation: .sampled(data.test))
+            return PreparedDataset(name: "sasrec-games", train: data.testTimeInteractions, evaluation: .sampled(data.test))
         case .ml100k:
             let ratings = try MovieLens100K.load(root: root)
             if validation {

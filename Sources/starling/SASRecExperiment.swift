@@ -70,6 +70,14 @@ struct SASRecProtocol {
         (0..<split.userCount).map { u in Array(split.trainSequence(of: u)) + (split.validationItems[u] >= 0 ? [split.validationItems[u]] : []) }
     }
 
+    /// Everything but the test items, as a user × item matrix: what a model may learn from before
+    /// the test (models other than SASRec train on it when `--dataset sasrec-games` is chosen).
+    var testTimeInteractions: InteractionMatrix {
+        var pairs: [(user: Int32, item: Int32)] = []
+        for (u, s) in testSequences.enumerated() { for i in s { pairs.append((Int32(u), i)) } }
+        return InteractionMatrix(userCount: split.userCount, itemCount: split.itemCount, pairs: pairs)
+    }
+
     var describe: String {
         "sasrec-games: \(split.userCount) users, \(split.itemCount) items, \(split.trainItems.count) training actions, \(split.testUsers.count) test users"
     }

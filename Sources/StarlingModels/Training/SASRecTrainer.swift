@@ -59,16 +59,29 @@ public final class SASRecTrainer {
     /// epochs and at the last; when it returns `val NDCG@10` the best epoch's weights are kept.
     public func train(_ model: SASRec, on split: SequenceSplit, events: (TrainingEvent) -> Void = { _ in },
                       afterEpoch: (Int) -> [String: Double] = { _ in [:] }) {
+        train(model, sequences: (0..<split.userCount).map { split.trainSequence(of: $0) }, events: events, afterEpoch: afterEpoch)
+    }
+
+    /// Trains on users' item sequences (oldest first; user `u` is `sequences[u]`, items below the
+    /// model's `itemCount`), e.g. read from the event log.
+    public func train(_ model: SASRec, sequences: [ArraySlice<Int32>], events: (TrainingEvent) -> Void = { _ in },
+                      afterEpoch: (Int) -> [String: Double] = { _ in [:] }) {
         let c = configuration
-        let trainable = (0..<split.userCount).filter { split.trainSequence(of: $0).count >= 2 }
+        let itemCount = model.itemCount
+        precondition(sequences.allSatisfy { $0.allSatisfy { $0 >= 0 && Int($0) < itemCount } },
+                     "SASRecTrainer: a sequence holds an item outside the model's \(itemCount) items")
+        // A user needs a next item to predict and an item they never touched to contrast it with.
+        let trainable = sequences.indices.filter { sequences[$0].count >= 2 && Set(sequences[$0]).count < itemCount }
         guard c.epochs > 0, !trainable.isEmpty else { return }
-        let seen = split.trainMatrix
+        var pairs: [(user: Int32, item: Int32)] = []
+        for (u, s) in sequences.enumerated() { for i in s { pairs.append((Int32(u), i)) } }
+        let seen = InteractionMatrix(userCount: sequences.count, itemCount: itemCount, pairs: pairs)
         var rng = RandomGenerator(seed: c.seed)
         // One shared scope, so that overlapping trainings do not restore a multi-threaded BLAS under each other.
         if c.threads > 1 { SingleThreadedBLAS.enter() }
         defer { if c.threads > 1 { SingleThreadedBLAS.leave() } }
         let parameters = model.parameters
-        let stepsPerEpoch = (split.userCount + c.batchSize - 1) / c.batchSize
+        let stepsPerEpoch = (sequences.count + c.batchSize - 1) / c.batchSize
         var best: (epoch: Int, score: Double, weights: [String: Tensor])?
         var evaluationsSinceBest = 0
         var globalStep = 0
@@ -78,7 +91,7 @@ public final class SASRecTrainer {
             var lastReport = Date()
             for step in 0..<stepsPerEpoch {
                 let samplingStart = Date()
-                let batch = Self.sample(split, trainable: trainable, seen: seen, count: c.batchSize,
+                let batch = Self.sample(sequences, trainable: trainable, seen: seen, count: c.batchSize,
                                         maxLength: model.configuration.maxLength, using: &rng)
                 samplingSeconds += Date().timeIntervalSince(samplingStart)
                 let (gradients, loss) = self.gradients(model, batch, seed: c.seed &+ UInt64(globalStep) &* 0x9E37_79B9)
@@ -128,18 +141,18 @@ public final class SASRecTrainer {
         var negatives: [[Int32]] = []
     }
 
-    static func sample(_ split: SequenceSplit, trainable: [Int], seen: InteractionMatrix, count: Int, maxLength: Int,
+    static func sample(_ sequences: [ArraySlice<Int32>], trainable: [Int], seen: InteractionMatrix, count: Int, maxLength: Int,
                        using rng: inout RandomGenerator) -> Batch {
         var batch = Batch()
         for _ in 0..<count {
             let user = trainable[rng.nextInt(below: trainable.count)]
-            let sequence = split.trainSequence(of: user)
+            let sequence = sequences[user]
             let inputs = sequence.dropLast().suffix(maxLength)
             let positives = Array(sequence.dropFirst().suffix(maxLength))
             var negatives = [Int32](repeating: 0, count: positives.count)
             for k in negatives.indices {
                 var item: Int32
-                repeat { item = Int32(rng.nextInt(below: split.itemCount)) } while seen.contains(user: user, item: item)
+                repeat { item = Int32(rng.nextInt(below: seen.itemCount)) } while seen.contains(user: user, item: item)
                 negatives[k] = item
             }
             batch.inputs.append(inputs)
