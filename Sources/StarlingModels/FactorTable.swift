@@ -69,12 +69,7 @@ final class FactorTable: @unchecked Sendable {
     func copyRow(_ r: Int) -> [Float] { Array(UnsafeBufferPointer(start: row(r), count: width)) }
 
     /// `1/‖row‖` for each row (0 for a zero row), for cosine similarities.
-    func inverseNorms() -> [Float] {
-        (0..<rows).map { r in
-            let n = VectorKernels.dot(row(r), row(r), width).squareRoot()
-            return n > 0 ? 1 / n : 0
-        }
-    }
+    func inverseNorms() -> [Float] { FactorScoring.inverseNorms(base, rowCount: rows, width: width) }
 
     /// `YᵀY + λI` (`width × width`, row-major): one BLAS call per thread on its share of the rows,
     /// the partial sums added in a fixed order.
@@ -164,17 +159,30 @@ enum FactorScoring {
     /// The `count` items whose factors have the highest cosine similarity with `item`'s, `item`
     /// itself excluded; an unknown item has none.
     static func similarItems(to item: Int32, count: Int, itemTable: FactorTable, inverseNorms: [Float]) -> [TopK.Entry] {
-        let n = itemTable.rows
+        similarItems(to: item, count: count, rows: itemTable.base, rowCount: itemTable.rows, width: itemTable.width, inverseNorms: inverseNorms)
+    }
+
+    /// The same over any row-major `rowCount × width` matrix of item vectors.
+    static func similarItems(to item: Int32, count: Int, rows: UnsafePointer<Float>, rowCount n: Int, width: Int,
+                             inverseNorms: [Float]) -> [TopK.Entry] {
         guard item >= 0 && Int(item) < n && count > 0 else { return [] }
         var scores = [Float](repeating: 0, count: n)
         return scores.withUnsafeMutableBufferPointer { s in
             let p = s.baseAddress!
-            BLAS.gemv(m: n, n: itemTable.width, a: itemTable.base, lda: itemTable.width, x: itemTable.row(Int(item)), y: p)
+            BLAS.gemv(m: n, n: width, a: rows, lda: width, x: rows + Int(item) * width, y: p)
             inverseNorms.withUnsafeBufferPointer { inv in
                 let own = inv[Int(item)]
                 for j in 0..<n { p[j] *= inv[j] * own }
             }
             return TopK.select(p, count: n, k: count, excluding: [item])
+        }
+    }
+
+    /// `1/‖row‖` of each row of a row-major matrix (0 for a zero row), for cosine similarities.
+    static func inverseNorms(_ rows: UnsafePointer<Float>, rowCount: Int, width: Int) -> [Float] {
+        (0..<rowCount).map { r in
+            let n = VectorKernels.dot(rows + r * width, rows + r * width, width).squareRoot()
+            return n > 0 ? 1 / n : 0
         }
     }
 

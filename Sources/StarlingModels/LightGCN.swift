@@ -35,9 +35,12 @@ public final class LightGCN: Recommender, @unchecked Sendable {
 
     /// What scoring reads: final embeddings, and each item's `Σₖ₌₀…ₖ₋₁ e_i⁽ᵏ⁾` for fold-in.
     private struct Final {
-        var users: Tensor
-        var items: Tensor
+        /// Growable: fold-ins append rows.
+        var users: FactorTable
+        var items: FactorTable
         var itemPropagation: Tensor
+        /// `1/‖row‖` of `items`, for similar items.
+        var itemInverseNorms: [Float]
     }
 
     public let configuration: Configuration
@@ -60,12 +63,13 @@ public final class LightGCN: Recommender, @unchecked Sendable {
         embeddings = Parameter(name: "embeddings",
                                value: .normal(shape: [graph.nodeCount, configuration.factors],
                                               standardDeviation: configuration.initialStandardDeviation, using: &rng))
-        final = Mutex(Final(users: Tensor(shape: [0]), items: Tensor(shape: [0]), itemPropagation: Tensor(shape: [0])))
+        final = Mutex(Final(users: FactorTable(rows: 0, width: configuration.factors), items: FactorTable(rows: 0, width: configuration.factors),
+                            itemPropagation: Tensor(shape: [0]), itemInverseNorms: []))
         refresh()
     }
 
     public var modelName: String { "LightGCN" }
-    public var userCount: Int { final.withLock { $0.users.shape[0] } }
+    public var userCount: Int { final.withLock { $0.users.rows } }
     public var itemCount: Int { graph.itemCount }
     public var parameters: [Parameter] { [embeddings] }
 
@@ -85,26 +89,29 @@ public final class LightGCN: Recommender, @unchecked Sendable {
             sum.add(layer)
         }
         sum.scale(by: 1 / Float(configuration.layers + 1))
-        let users = sum.slice(alongAxis: 0, 0..<u), items = sum.slice(alongAxis: 0, u..<n)
-        final.withLock { $0 = Final(users: users, items: items, itemPropagation: itemPropagation) }
+        let users = FactorTable(sum.slice(alongAxis: 0, 0..<u)), items = FactorTable(sum.slice(alongAxis: 0, u..<n))
+        final.withLock { $0 = Final(users: users, items: items, itemPropagation: itemPropagation, itemInverseNorms: items.inverseNorms()) }
     }
 
     // MARK: Recommender
 
     public func scoreAllItems(users: [Int32]) -> Tensor {
-        let (u, i) = final.withLock { ($0.users, $0.items) }
-        return u.gather(users).matmul(i, transposeOther: true)
+        let f = final.withLock { $0 }
+        return FactorScoring.scoreAll(users: users, userTable: f.users, itemTable: f.items, itemBias: nil)
     }
 
     public func scoreAllItems(history: [Int32], values: [Float]?) -> [Float] {
-        let v = foldedInVector(history)
-        let items = final.withLock { $0.items }
-        return Tensor(v, shape: [1, v.count]).matmul(items, transposeOther: true).scalars
+        FactorScoring.scoreAll(vector: foldedInVector(history), itemTable: final.withLock { $0.items }, itemBias: nil)
+    }
+
+    public func scores(users: [Int32], items: [Int32]) -> [Float] {
+        let f = final.withLock { $0 }
+        return FactorScoring.pairScores(users: users, items: items, userTable: f.users, itemTable: f.items, itemBias: nil)
     }
 
     /// The final item embeddings, `[itemCount, factors]`: a user vector's inner product with a row
     /// is the item's score.
-    public var itemFactors: Tensor { final.withLock { $0.items } }
+    public var itemFactors: Tensor { final.withLock { $0.items.tensor } }
 
     /// The folded-in vector of a user described by `history` (see the type's documentation).
     public func userVector(history: [Int32]) throws -> [Float] {
@@ -132,25 +139,18 @@ public final class LightGCN: Recommender, @unchecked Sendable {
 
     public func foldIn(user: Int, history: [Int32], values: [Float]?) throws {
         try validateFoldIn(user: user, userCount: userCount, history: history, values: values, itemCount: itemCount)
-        let v = Tensor(foldedInVector(history), shape: [1, configuration.factors])
+        let v = foldedInVector(history)
         final.withLock { f in
-            f.users = user == f.users.shape[0]
-                ? Tensor.concatenate([f.users, v], alongAxis: 0)
-                : Tensor.concatenate([f.users.slice(alongAxis: 0, 0..<user), v, f.users.slice(alongAxis: 0, (user + 1)..<f.users.shape[0])], alongAxis: 0)
+            let row = user == f.users.rows ? f.users.appendRow() : user
+            v.withUnsafeBufferPointer { f.users.row(row).update(from: $0.baseAddress!, count: configuration.factors) }
         }
     }
 
-    /// The items whose final embeddings have the highest cosine similarity with `item`'s.
+    /// The items whose final embeddings have the highest cosine similarity with `item`'s (an
+    /// unknown item has none).
     public func similarItems(to item: Int32, count: Int) -> [TopK.Entry] {
-        let items = final.withLock { $0.items }
-        let d = configuration.factors, n = itemCount, p = items.readPointer
-        let q = p + Int(item) * d
-        let qn = max(VectorKernels.dot(q, q, d).squareRoot(), 1e-12)
-        let scores = (0..<n).map { j -> Float in
-            let r = p + j * d
-            return VectorKernels.dot(q, r, d) / (qn * max(VectorKernels.dot(r, r, d).squareRoot(), 1e-12))
-        }
-        return scores.withUnsafeBufferPointer { TopK.select($0.baseAddress!, count: n, k: count, excluding: [item]) }
+        let f = final.withLock { $0 }
+        return FactorScoring.similarItems(to: item, count: count, itemTable: f.items, inverseNorms: f.itemInverseNorms)
     }
 
     // MARK: checkpoints

@@ -135,7 +135,7 @@ struct SASRecBench: ParsableCommand {
 
     func run() throws {
         var options = self.options
-        if options.epochs == 200 && !CommandLine.arguments.contains("--epochs") { options.epochs = 3 }
+        if !CommandLine.arguments.contains("--epochs") { options.epochs = 3 }
         options.evaluateEvery = 0
         let data = try SASRecProtocol(root: try DataRoot.resolve(explicit: options.data), threads: options.threads)
         Console.status(data.describe)

@@ -224,18 +224,14 @@ public final class SASRec: Recommender, @unchecked Sendable {
         }
     }
 
-    /// The items whose embeddings have the highest cosine similarity with `item`'s.
+    /// The items whose embeddings have the highest cosine similarity with `item`'s (an unknown
+    /// item has none).
     public func similarItems(to item: Int32, count: Int) -> [TopK.Entry] {
-        let d = configuration.hiddenUnits, n = itemCount
-        let pe = itemEmbedding.value.readPointer
-        let query = pe + Int(item) * d
-        let queryNorm = max(VectorKernels.dot(query, query, d).squareRoot(), 1e-12)
-        var scores = [Float](repeating: 0, count: n)
-        for j in 0..<n {
-            let row = pe + j * d
-            scores[j] = VectorKernels.dot(query, row, d) / (queryNorm * max(VectorKernels.dot(row, row, d).squareRoot(), 1e-12))
+        let table = itemEmbedding.value, d = configuration.hiddenUnits
+        return withExtendedLifetime(table) {
+            FactorScoring.similarItems(to: item, count: count, rows: table.readPointer, rowCount: itemCount, width: d,
+                                       inverseNorms: FactorScoring.inverseNorms(table.readPointer, rowCount: itemCount, width: d))
         }
-        return scores.withUnsafeBufferPointer { TopK.select($0.baseAddress!, count: n, k: count, excluding: [item]) }
     }
 
     // MARK: checkpoints

@@ -146,6 +146,8 @@ final class LightGCNStep {
     var gradient: Tensor
     var mark: [UInt32]
     var stamp: UInt32 = 0
+    /// Each batch node's row in the step's packed final embeddings (valid for this step's nodes only).
+    var slot: [Int32]
 
     init(model: LightGCN, configuration: LightGCNTrainingConfiguration) {
         self.model = model
@@ -164,6 +166,7 @@ final class LightGCNStep {
         accumulators = [zeros(), zeros()]
         gradient = Tensor(shape: [graph.nodeCount, width])
         mark = [UInt32](repeating: 0, count: graph.nodeCount)
+        slot = [Int32](repeating: 0, count: graph.nodeCount)
     }
 
     deinit {
@@ -194,11 +197,10 @@ final class LightGCNStep {
         }
         // The batch's final embeddings, packed in `nodes` order.
         var finals = [Float](repeating: 0, count: nodes.count * d)
-        var slot = [Int32: Int](minimumCapacity: nodes.count)
         let scale = 1 / Float(k + 1)
         finals.withUnsafeMutableBufferPointer { f in
             for (s, r) in nodes.enumerated() {
-                slot[r] = s
+                slot[Int(r)] = Int32(s)
                 let out = f.baseAddress! + s * d
                 out.update(from: p0 + Int(r) * d, count: d)
                 for j in 0..<k { VectorKernels.add(layerValues[j] + Int(r) * d, into: out, d) }
@@ -212,7 +214,8 @@ final class LightGCNStep {
         finals.withUnsafeBufferPointer { f in
             for t in users.indices {
                 let (u, p, n) = (users[t], positives[t] + offset, negatives[t] + offset)
-                let fu = f.baseAddress! + slot[u]! * d, fp = f.baseAddress! + slot[p]! * d, fn = f.baseAddress! + slot[n]! * d
+                let fu = f.baseAddress! + Int(slot[Int(u)]) * d, fp = f.baseAddress! + Int(slot[Int(p)]) * d
+                let fn = f.baseAddress! + Int(slot[Int(n)]) * d
                 let x = VectorKernels.dot(fu, fn, d) - VectorKernels.dot(fu, fp, d)
                 loss += Double(max(x, 0) + Foundation.log1p(Foundation.exp(-abs(x))))  // softplus
                 let c = 1 / (1 + Foundation.exp(-x)) / Float(batch) * scale  // sigmoid(x)
@@ -220,7 +223,8 @@ final class LightGCNStep {
                 VectorKernels.addScaled(fp, -c, into: g + Int(u) * d, d)
                 VectorKernels.addScaled(fu, -c, into: g + Int(p) * d, d)
                 VectorKernels.addScaled(fu, c, into: g + Int(n) * d, d)
-                for r in [Int(u), Int(p), Int(n)] { penalty += Double(VectorKernels.dot(p0 + r * d, p0 + r * d, d)) }
+                let (eu, ep, en) = (p0 + Int(u) * d, p0 + Int(p) * d, p0 + Int(n) * d)
+                penalty += Double(VectorKernels.dot(eu, eu, d) + VectorKernels.dot(ep, ep, d) + VectorKernels.dot(en, en, d))
             }
         }
         // ∂L/∂E⁽⁰⁾ = Σⱼ Âʲ·G by Horner: acc ← G + Â·acc, the product restricted to where it can be nonzero.
