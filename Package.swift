@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "StarlingStreamTests", dependencies: ["StarlingStream", "StarlingData", "StarlingTestSupport"]),
         .testTarget(name: "StarlingRedisTests", dependencies: ["StarlingRedis", "StarlingStream", "StarlingData", "StarlingTensor",
                                                         "StarlingLoopbackClient", "StarlingTestSupport"]),
-        .testTarget(name: "StarlingIndexTests", dependencies: ["StarlingIndex", "StarlingModels", "StarlingData"]),
+        .testTarget(name: "StarlingIndexTests", dependencies: ["StarlingIndex", "StarlingModels", "StarlingData", "CIntrinsics"]),
         .testTarget(name: "StarlingSimulationTests", dependencies: ["StarlingSimulation", "StarlingTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -156,6 +156,7 @@ enum HNSWSearch {
             scratch.results = results
         }
         let visited = scratch.visited, generation = scratch.generation, buffer = scratch.neighbourBuffer
+        let unvisited = scratch.unvisitedBuffer
         visited[Int(entry)] = generation
         candidates.push(-entryScore, entry)
         if admission.admits(entry) { results.push(entryScore, entry) }
@@ -168,19 +169,21 @@ enum HNSWSearch {
             // The next candidate to expand is most likely the new top: fetch its list meanwhile.
             if !candidates.isEmpty { starling_prefetch(links.list(candidates.topSlot)) }
             let (nb, n) = links.neighbours(c, buffer: buffer)
-            for j in 0..<min(n, prefetchDistance) {
-                starling_prefetch(visited + Int(nb[j]))
-                scorer.prefetch(nb[j])
-            }
+            // First the marks (small, mostly cached): gather the unvisited neighbours, so that
+            // vectors are fetched only for nodes that will be scored.
+            var fresh = 0
             for j in 0..<n {
                 let slot = nb[j]
-                if j + prefetchDistance < n {
-                    // A few neighbours ahead: their marks and vectors arrive while this one is scored.
-                    starling_prefetch(visited + Int(nb[j + prefetchDistance]))
-                    scorer.prefetch(nb[j + prefetchDistance])
-                }
                 if visited[Int(slot)] == generation { continue }
                 visited[Int(slot)] = generation
+                unvisited[fresh] = slot
+                fresh += 1
+            }
+            for j in 0..<min(fresh, prefetchDistance) { scorer.prefetch(unvisited[j]) }
+            for j in 0..<fresh {
+                let slot = unvisited[j]
+                // A few nodes ahead: their vectors arrive while this one is scored.
+                if j + prefetchDistance < fresh { scorer.prefetch(unvisited[j + prefetchDistance]) }
                 let s = scorer.score(q, slot)
                 if results.count < ef || s > lowerBound {
                     candidates.push(-s, slot)

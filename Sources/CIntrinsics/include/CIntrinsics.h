@@ -26,4 +26,8 @@ static inline void starling_spin_lock(uint8_t *lock) {
 /// Releases a lock taken by `starling_spin_lock`.
 static inline void starling_spin_unlock(uint8_t *lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
 
+/// `Σ q_i · codes_i` over `d` float query components and int8 codes (AVX2 + FMA when the CPU has
+/// them, chosen at run time; a scalar loop otherwise).
+float starling_dot_f32_i8(const float *q, const int8_t *codes, long d);
+
 #endif
