@@ -34,9 +34,8 @@ static float dot_f32_i8_scalar(const float *q, const int8_t *codes, long d) {
 
 float starling_dot_f32_i8(const float *q, const int8_t *codes, long d) {
 #if defined(__x86_64__)
-    static int hasAVX2 = -1;
-    if (__builtin_expect(hasAVX2 < 0, 0)) hasAVX2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (hasAVX2) return dot_f32_i8_avx2(q, codes, d);
+    // Reads the CPU model the runtime filled in at start-up: a load and a bit test.
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return dot_f32_i8_avx2(q, codes, d);
 #endif
     return dot_f32_i8_scalar(q, codes, d);
 }

@@ -77,6 +77,15 @@ public struct InteractionMatrix: Sendable {
         self.values = values
     }
 
+    /// Builds the matrix from item sequences, user `u` being `sequences[u]`; repeats are merged;
+    /// every value is 1.
+    public init<S: Collection>(itemCount: Int, sequences: [S]) where S.Element == Int32 {
+        var pairs: [(user: Int32, item: Int32)] = []
+        pairs.reserveCapacity(sequences.reduce(0) { $0 + $1.count })
+        for (u, s) in sequences.enumerated() { for i in s { pairs.append((Int32(u), i)) } }
+        self.init(userCount: sequences.count, itemCount: itemCount, pairs: pairs)
+    }
+
     /// Builds the matrix from (user, item) pairs; duplicates are merged; every value is 1.
     public init(userCount: Int, itemCount: Int, pairs: [(user: Int32, item: Int32)]) {
         precondition(pairs.allSatisfy { Int($0.user) < userCount && Int($0.item) < itemCount && $0.user >= 0 && $0.item >= 0 },

@@ -52,9 +52,6 @@ public struct SequenceSplit: Sendable {
 
     /// The training items as a user × item matrix (repeats merged), for excluding seen items.
     public var trainMatrix: InteractionMatrix {
-        var pairs: [(user: Int32, item: Int32)] = []
-        pairs.reserveCapacity(trainItems.count)
-        for u in 0..<userCount { for i in trainSequence(of: u) { pairs.append((Int32(u), i)) } }
-        return InteractionMatrix(userCount: userCount, itemCount: itemCount, pairs: pairs)
+        InteractionMatrix(itemCount: itemCount, sequences: (0..<userCount).map { trainSequence(of: $0) })
     }
 }

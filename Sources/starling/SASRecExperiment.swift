@@ -72,11 +72,7 @@ struct SASRecProtocol {
 
     /// Everything but the test items, as a user × item matrix: what a model may learn from before
     /// the test (models other than SASRec train on it when `--dataset sasrec-games` is chosen).
-    var testTimeInteractions: InteractionMatrix {
-        var pairs: [(user: Int32, item: Int32)] = []
-        for (u, s) in testSequences.enumerated() { for i in s { pairs.append((Int32(u), i)) } }
-        return InteractionMatrix(userCount: split.userCount, itemCount: split.itemCount, pairs: pairs)
-    }
+    var testTimeInteractions: InteractionMatrix { InteractionMatrix(itemCount: split.itemCount, sequences: testSequences) }
 
     var describe: String {
         "sasrec-games: \(split.userCount) users, \(split.itemCount) items, \(split.trainItems.count) training actions, \(split.testUsers.count) test users"

@@ -73,9 +73,7 @@ public final class SASRecTrainer {
         // A user needs a next item to predict and an item they never touched to contrast it with.
         let trainable = sequences.indices.filter { sequences[$0].count >= 2 && Set(sequences[$0]).count < itemCount }
         guard c.epochs > 0, !trainable.isEmpty else { return }
-        var pairs: [(user: Int32, item: Int32)] = []
-        for (u, s) in sequences.enumerated() { for i in s { pairs.append((Int32(u), i)) } }
-        let seen = InteractionMatrix(userCount: sequences.count, itemCount: itemCount, pairs: pairs)
+        let seen = InteractionMatrix(itemCount: itemCount, sequences: sequences)
         var rng = RandomGenerator(seed: c.seed)
         // One shared scope, so that overlapping trainings do not restore a multi-threaded BLAS under each other.
         if c.threads > 1 { SingleThreadedBLAS.enter() }
